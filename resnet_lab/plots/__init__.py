@@ -1,0 +1,6 @@
+"""Every figure the course draws, one module per topic; colours and saving live in :mod:`.style`."""
+from .style import (PLAIN_COLOR, REFERENCE_COLOR, RESIDUAL_COLOR, depth_linestyle, family_color,
+                    figures_dir, save_figure)
+
+__all__ = ["PLAIN_COLOR", "RESIDUAL_COLOR", "REFERENCE_COLOR", "family_color", "depth_linestyle",
+           "figures_dir", "save_figure"]

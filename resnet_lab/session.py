@@ -1,0 +1,81 @@
+"""One call at the top of every notebook: seeds, threads, device and scale, printed."""
+from __future__ import annotations
+
+import os
+import platform
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .scale import Scale, get_scale
+
+THREADS_ENV_VAR = "RESNET_LAB_THREADS"
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and PyTorch (CPU and every GPU)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def set_threads(threads=None) -> int:
+    """Fix the number of CPU threads torch uses (``None``: ``$RESNET_LAB_THREADS`` or torch's default)."""
+    if threads is None and os.environ.get(THREADS_ENV_VAR):
+        threads = int(os.environ[THREADS_ENV_VAR])
+    if threads is not None:
+        if int(threads) < 1:
+            raise ValueError(f"threads must be a positive whole number, got {threads!r}")
+        torch.set_num_threads(int(threads))
+    return torch.get_num_threads()
+
+
+def default_device() -> torch.device:
+    """The fastest device here: a CUDA GPU, else Apple's MPS, else the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+@dataclass(frozen=True)
+class Session:
+    """What :func:`setup` fixed: pass ``session.device`` and ``session.scale`` on to the experiments."""
+
+    seed: int
+    threads: int
+    device: torch.device
+    scale: Scale
+
+    def __str__(self) -> str:
+        from . import __version__
+
+        return (f"resnet_lab {__version__} | torch {torch.__version__} | python {platform.python_version()}\n"
+                f"device: {describe_device(self.device)} | CPU threads: {self.threads} | "
+                f"scale: {self.scale.name} | seed: {self.seed}")
+
+
+def describe_device(device) -> str:
+    device = torch.device(device)
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return device.type
+
+
+def setup(seed: int = 0, threads=None, device=None, scale=None, quiet: bool = False) -> Session:
+    """Make a notebook reproducible and say where it runs.
+
+    Seeds every generator, fixes the CPU thread count, picks the device and
+    resolves the run scale (argument, else ``$RESNET_LAB_SCALE``, else
+    ``classroom``), then prints one summary.
+    """
+    seed_everything(seed)
+    session = Session(seed=seed, threads=set_threads(threads),
+                      device=torch.device(device) if device is not None else default_device(),
+                      scale=get_scale(scale))
+    if not quiet:
+        print(session)
+    return session
