@@ -1,0 +1,347 @@
+"""The training loop: SGD, learning-rate schedules, a History, checkpoints and a progress bar.
+
+One entry point, :func:`train`, trains any model on :class:`resnet_lab.data.Images` tensors. Batches are
+drawn, augmented and normalised on the training device, with no per-image Python. Every epoch ends with
+an evaluation and an atomic checkpoint (model, optimiser, iteration, RNG states, history), so a run that is
+interrupted loses nothing: ``train(..., resume=True)`` continues it and ends with the same History as a run
+that was never stopped.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import random
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .history import History
+
+CHECKPOINT = "checkpoint.pt"
+HISTORY = "history.json"
+_SCHEDULES = ("step", "cosine", "constant")
+_PRECISIONS = ("auto", "fp32", "bf16")
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A training recipe. Give ``epochs`` or ``iterations`` (the paper counts iterations).
+
+    ``milestones``: the learning rate is multiplied by ``gamma`` at each; a value >= 1 is an iteration
+    number, a value < 1 a fraction of the run. ``warmup_iterations``: the learning rate rises linearly from
+    ``lr / warmup_iterations`` to ``lr`` over that many iterations first (the paper warms up ResNet-110).
+    ``precision``: ``"auto"`` uses bfloat16 autocast where the hardware computes it natively (CUDA GPUs with
+    bf16, CPUs with AVX512-BF16 or AMX), else float32.
+    """
+
+    epochs: Optional[int] = None
+    iterations: Optional[int] = None
+    batch_size: int = 128
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    nesterov: bool = False
+    schedule: str = "step"
+    milestones: Tuple[float, ...] = ()
+    gamma: float = 0.1
+    warmup_iterations: int = 0
+    augment: bool = True
+    precision: str = "auto"
+    seed: int = 0
+    eval_batch_size: int = 500
+
+    def __post_init__(self):
+        if (self.epochs is None) == (self.iterations is None):
+            raise ValueError("Give exactly one of epochs or iterations, e.g. TrainConfig(epochs=10).")
+        for name in ("epochs", "iterations", "batch_size", "eval_batch_size"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if self.schedule not in _SCHEDULES:
+            raise ValueError(f"schedule must be one of {', '.join(_SCHEDULES)}, got {self.schedule!r}")
+        if self.precision not in _PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(_PRECISIONS)}, got {self.precision!r}")
+        if any(m <= 0 for m in self.milestones):
+            raise ValueError(f"milestones must be positive (iterations, or fractions below 1), got {self.milestones}")
+        object.__setattr__(self, "milestones", tuple(self.milestones))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def total_iterations(self, iterations_per_epoch: int) -> int:
+        return self.iterations if self.iterations is not None else self.epochs * iterations_per_epoch
+
+
+def learning_rate(config: TrainConfig, iteration: int, total: int) -> float:
+    """The learning rate at ``iteration`` (0-based) of a ``total``-iteration run: warm-up, then the schedule."""
+    if iteration < config.warmup_iterations:
+        return config.lr * (iteration + 1) / config.warmup_iterations
+    if config.schedule == "cosine":
+        start = config.warmup_iterations
+        progress = (iteration - start) / max(1, total - start)
+        return 0.5 * config.lr * (1 + math.cos(math.pi * progress))
+    if config.schedule == "step":
+        steps = [round(m * total) if m < 1 else int(m) for m in config.milestones]
+        return config.lr * config.gamma ** sum(iteration >= s for s in steps)
+    return config.lr
+
+
+def autocast_dtype(device, precision: str = "auto") -> Optional[torch.dtype]:
+    """bfloat16 where the device computes it natively (or when asked), else None (float32)."""
+    device = torch.device(device)
+    if precision == "fp32":
+        return None
+    if precision == "bf16":
+        return torch.bfloat16
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+    if device.type == "cpu":
+        return torch.bfloat16 if cpu_has_native_bf16() else None
+    return None
+
+
+def cpu_has_native_bf16() -> bool:
+    """True when this CPU has AVX512-BF16 or AMX instructions (bf16 then runs faster than float32)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+        return " avx512_bf16" in flags or " amx_bf16" in flags
+    except OSError:
+        return False
+
+
+def prepare_batch(images: torch.Tensor, generator: Optional[torch.Generator], augment: bool,
+                  channels_last: bool) -> torch.Tensor:
+    """uint8 images on the device -> augmented (when asked), normalised float batch."""
+    from .data import augment as augment_batch, normalize
+
+    if augment:
+        images = augment_batch(images, generator)
+    x = normalize(images)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+
+def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
+               dtype: Optional[torch.dtype] = None, after_backward: Optional[Callable] = None,
+               iteration: int = 0) -> Tuple[torch.Tensor, torch.Tensor]:
+    """One SGD step; returns (loss, number of errors) as tensors, without synchronising the device."""
+    with torch.autocast(x.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+        logits = model(x)
+    loss = F.cross_entropy(logits.float(), y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if after_backward is not None:
+        after_backward(iteration, model)
+    optimizer.step()
+    return loss.detach(), (logits.argmax(1) != y).sum()
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, data, batch_size: int = 500, device=None,
+             dtype: Optional[torch.dtype] = None) -> Tuple[float, float]:
+    """Mean cross-entropy and error (%) of ``model`` on ``data`` (an ``Images``), in eval mode."""
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    channels_last = device.type != "mps"
+    was_training = model.training
+    model.eval()
+    loss_sum = torch.zeros((), device=device)
+    errors = torch.zeros((), device=device, dtype=torch.long)
+    for start in range(0, len(data.labels), batch_size):
+        x = prepare_batch(data.images[start:start + batch_size].to(device), None, False, channels_last)
+        y = data.labels[start:start + batch_size].to(device)
+        with torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+            logits = model(x)
+        loss_sum += F.cross_entropy(logits.float(), y, reduction="sum")
+        errors += (logits.argmax(1) != y).sum()
+    model.train(was_training)
+    n = len(data.labels)
+    return loss_sum.item() / n, 100.0 * errors.item() / n
+
+
+def epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    """The CPU generator that shuffles and augments epoch ``epoch``: a pure function of the seed, so a resumed
+    run draws exactly the batches an uninterrupted one would."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+
+
+def save_checkpoint(path, model, optimizer, iteration: int, history: History) -> Path:
+    """Write a checkpoint atomically: a temporary file in the same folder, then a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "iteration": iteration,
+        "history": history.to_dict(),
+        "rng": {"torch": torch.get_rng_state(), "python": random.getstate(),
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path, map_location="cpu") -> dict:
+    """Read a checkpoint with ``weights_only=True`` (no arbitrary code is unpickled)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No checkpoint at {path}.")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # a truncated or foreign file
+        raise ValueError(f"Cannot read the checkpoint {path} ({type(err).__name__}: {err}). "
+                         "Delete it to start that run afresh.") from err
+
+
+def _restore(checkpoint: dict, model, optimizer, config: TrainConfig, out: Path) -> Tuple[int, History]:
+    history = History.from_dict(checkpoint["history"])
+    saved = dict(history.config)
+    saved["milestones"] = tuple(saved.get("milestones", ()))
+    if saved != config.to_dict():
+        diff = {k: (saved.get(k), v) for k, v in config.to_dict().items() if saved.get(k) != v}
+        raise ValueError(f"The checkpoint in {out} was made with another recipe {diff} (saved, asked). "
+                         "Resume with the same configuration, or choose a new output folder.")
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    torch.set_rng_state(checkpoint["rng"]["torch"])
+    random.setstate(_as_python_state(checkpoint["rng"]["python"]))
+    if checkpoint["rng"]["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(checkpoint["rng"]["cuda"])
+    history.interrupted = False
+    return int(checkpoint["iteration"]), history
+
+
+def _as_python_state(state):
+    return tuple(tuple(s) if isinstance(s, list) else s for s in state)
+
+
+def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.SGD:
+    return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
+                           weight_decay=config.weight_decay, nesterov=config.nesterov)
+
+
+def train(model: torch.nn.Module, train_set, eval_set, config: TrainConfig, *, out=None, resume: bool = False,
+          device=None, progress: bool = True, after_backward: Optional[Callable] = None,
+          eval_name: str = "test", model_name: str = "") -> History:
+    """Train ``model`` on ``train_set`` and evaluate it on ``eval_set`` after every epoch.
+
+    ``out``: a folder for ``checkpoint.pt`` (written atomically every epoch) and ``history.json``.
+    ``resume=True`` continues from the checkpoint there. ``after_backward(iteration, model)`` is called after
+    each backward pass, before the optimiser step. Ctrl-C (or a kernel interrupt) stops the run, keeps the last
+    checkpoint intact and returns what was trained. A NaN or infinite loss raises :class:`TrainingDiverged`.
+    """
+    from .session import default_device
+
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig (e.g. scale.train_config()), got {type(config).__name__}")
+    for name, data in (("train_set", train_set), ("eval_set", eval_set)):
+        if not (hasattr(data, "images") and hasattr(data, "labels")):
+            raise TypeError(f"{name} must be a resnet_lab.data.Images (uint8 images and labels), "
+                            f"got {type(data).__name__}")
+    if len(train_set.labels) < config.batch_size:
+        raise ValueError(f"train_set has {len(train_set.labels)} images, fewer than one batch of "
+                         f"{config.batch_size}; lower batch_size or use more images.")
+    device = torch.device(device) if device is not None else default_device()
+    channels_last = device.type != "mps"
+    dtype = autocast_dtype(device, config.precision)
+    out = Path(out) if out is not None else None
+    model.to(device)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    optimizer = make_optimizer(model, config)
+    history = History(model=model_name or type(model).__name__, config=config.to_dict(), eval_name=eval_name)
+    iteration = 0
+    if out is not None and (out / CHECKPOINT).exists():
+        if not resume:
+            raise FileExistsError(f"{out} already holds a run. Pass resume=True (--resume) to continue it, "
+                                  "or choose another output folder.")
+        iteration, history = _restore(load_checkpoint(out / CHECKPOINT), model, optimizer, config, out)
+
+    images, labels = train_set.images.to(device), train_set.labels.to(device)
+    per_epoch = len(labels) // config.batch_size
+    total = config.total_iterations(per_epoch)
+    n_epochs = math.ceil(total / per_epoch)
+    start_time = time.perf_counter() - (history.time[-1] if history.time else 0.0)
+    bar = tqdm(total=total, initial=iteration, desc=history.model, unit="it", disable=not progress,
+               dynamic_ncols=True)
+    model.train()
+    try:
+        for epoch in range(iteration // per_epoch, n_epochs):
+            generator = epoch_generator(config.seed, epoch)
+            order = torch.randperm(len(labels), generator=generator).to(device)
+            losses, errors, flushed = [], [], 0
+            steps = min(per_epoch, total - epoch * per_epoch)
+            for step in range(steps):
+                lr = learning_rate(config, iteration, total)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                idx = order[step * config.batch_size:(step + 1) * config.batch_size]
+                x = prepare_batch(images[idx], generator if config.augment else None, config.augment, channels_last)
+                loss, wrong = train_step(model, optimizer, x, labels[idx], dtype, after_backward, iteration)
+                losses.append(loss)
+                errors.append(wrong)
+                iteration += 1
+                if len(losses) % 25 == 0 or step == steps - 1:
+                    flushed = _flush(history, losses[flushed:], errors[flushed:], config, total, bar) + flushed
+            test_loss, test_error = evaluate(model, eval_set, config.eval_batch_size, device, dtype)
+            n = steps
+            history.epoch.append(epoch + 1)
+            history.epoch_iteration.append(iteration)
+            history.train_loss.append(sum(history.iter_loss[-n:]) / n)
+            history.train_error.append(sum(history.iter_error[-n:]) / n)
+            history.test_loss.append(test_loss)
+            history.test_error.append(test_error)
+            history.lr.append(learning_rate(config, iteration - 1, total))
+            history.time.append(time.perf_counter() - start_time)
+            history.completed = iteration >= total
+            bar.set_postfix_str(f"epoch {epoch + 1}: train err {history.train_error[-1]:.1f}%, "
+                                f"{eval_name} err {test_error:.1f}%")
+            if out is not None:
+                save_checkpoint(out / CHECKPOINT, model, optimizer, iteration, history)
+                history.save(out / HISTORY)
+    except KeyboardInterrupt:
+        history.interrupted = True
+        where = f"the checkpoint in {out} (epoch {history.epoch[-1]}) is intact; resume with resume=True" \
+            if out is not None and history.epoch else "no checkpoint was written"
+        print(f"Interrupted at iteration {iteration}: {where}.")
+    finally:
+        bar.close()
+    return history
+
+
+def _flush(history: History, losses: list, errors: list, config: TrainConfig, total: int, bar) -> int:
+    """Move pending per-iteration numbers off the device into ``history``; stop on a non-finite loss."""
+    done = len(history.iter_loss)
+    new_losses = torch.stack(losses).tolist()
+    new_errors = [100.0 * e / config.batch_size for e in torch.stack(errors).tolist()]
+    for offset, value in enumerate(new_losses):
+        if not math.isfinite(value):
+            at = done + offset
+            raise TrainingDiverged(
+                f"The training loss became {value} at iteration {at + 1} (learning rate "
+                f"{learning_rate(config, at, total):g}). Lower the learning rate or add warm-up "
+                "(warmup_iterations); the last checkpoint, if any, is intact.")
+    history.iter_loss.extend(new_losses)
+    history.iter_error.extend(new_errors)
+    bar.update(len(new_losses))
+    bar.set_postfix(loss=f"{new_losses[-1]:.3f}", err=f"{new_errors[-1]:.1f}%", refresh=False)
+    return len(new_losses)
