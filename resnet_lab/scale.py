@@ -91,3 +91,18 @@ def get_scale(scale=None) -> Scale:
         origin = "" if scale is not None else f" (from the environment variable {ENV_VAR})"
         raise ValueError(f"Unknown run scale {name!r}{origin}. Choose one of: {', '.join(SCALES)}.{hint}")
     return SCALES[key]
+
+
+def describe_scales() -> str:
+    """A table of the named scales: data, length, recipe."""
+    rows = [("scale", "train images", "eval images", "length", "batch", "lr schedule", "width")]
+    for s in SCALES.values():
+        per_class = lambda n, total: f"{total:,}" if n is None else f"{10 * n:,}"  # noqa: E731
+        train_n = per_class(s.train_per_class, 45_000 if s.validation else 50_000)
+        eval_n = per_class(s.test_per_class, 5_000 if s.validation else 10_000) + (" val" if s.validation else " test")
+        length = f"{s.iterations:,} iterations" if s.iterations else f"{s.epochs} epoch{'s' * (s.epochs != 1)}"
+        drops = ", ".join(f"{m:,}" if m >= 1 else f"{m:.0%}" for m in s.milestones)
+        schedule = f"{s.lr:g}, /10 at {drops}" if drops else f"{s.lr:g} constant"
+        rows.append((s.name, train_n, eval_n, length, str(s.batch_size), schedule, str(s.width)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows)

@@ -79,3 +79,53 @@ def setup(seed: int = 0, threads=None, device=None, scale=None, quiet: bool = Fa
     if not quiet:
         print(session)
     return session
+
+
+_REQUIRED = (("torch", "2.2"), ("torchvision", "0.17"), ("numpy", "1.24"), ("matplotlib", "3.7"),
+             ("tqdm", "4.64"), ("ipywidgets", "8.0"), ("PIL", "9.0"))
+
+
+@dataclass(frozen=True)
+class SetupReport:
+    """What :func:`check_setup` found: one row per package, and the problems to fix."""
+
+    rows: tuple
+    problems: tuple
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def __str__(self) -> str:
+        lines = [f"{name:<12} {found:<22} needs >= {need:<6} {'ok' if good else 'PROBLEM'}"
+                 for name, found, need, good in self.rows]
+        lines += [f"problem: {p}" for p in self.problems] or ["Everything the course needs is installed."]
+        return "\n".join(lines)
+
+    _repr_pretty_ = lambda self, p, cycle: p.text(str(self))  # noqa: E731
+
+
+def _version_tuple(version: str) -> tuple:
+    parts = []
+    for piece in version.split("+")[0].split(".")[:3]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+def check_setup() -> SetupReport:
+    """Check that every package the course needs imports, at a version new enough."""
+    import importlib
+
+    rows, problems = [], []
+    for name, need in _REQUIRED:
+        try:
+            module = importlib.import_module(name)
+            found = getattr(module, "__version__", "?")
+            good = _version_tuple(found) >= _version_tuple(need)
+        except Exception as err:  # missing or broken install
+            found, good = f"missing ({type(err).__name__})", False
+        rows.append((name, found, need, good))
+        if not good:
+            problems.append(f"{name} {found}: run `pip install -r requirements.txt` from the course folder")
+    return SetupReport(tuple(rows), tuple(problems))

@@ -1,0 +1,27 @@
+"""Figures of the data itself."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import torch
+
+from .style import save_figure
+
+
+def plot_samples(data, per_class: int = 8, seed: int = 0, name: str = "cifar10_samples"):
+    """A grid of training images, one row per class (a fixed, seeded choice)."""
+    images, labels = data.train.images, data.train.labels
+    generator = torch.Generator().manual_seed(seed)
+    fig, axes = plt.subplots(len(data.classes), per_class, figsize=(per_class * 0.9, len(data.classes) * 0.95))
+    for row, class_name in enumerate(data.classes):
+        members = torch.nonzero(labels == row).flatten()
+        chosen = members[torch.randperm(len(members), generator=generator)[:per_class]]
+        for col, index in enumerate(chosen.tolist()):
+            ax = axes[row, col]
+            ax.imshow(images[index].permute(1, 2, 0).numpy())
+            ax.set_xticks([]), ax.set_yticks([])
+            if col == 0:
+                ax.set_ylabel(class_name, rotation=0, ha="right", va="center", fontsize=9)
+    fig.suptitle("CIFAR-10: 32x32 colour images, 10 classes", y=1.0)
+    fig.tight_layout()
+    save_figure(fig, name)
+    return fig
