@@ -1,8 +1,30 @@
-"""resnet_lab: the code behind resnet-course. Notebooks import everything from here."""
+"""resnet_lab: the code behind resnet-course. Notebooks import everything from here.
+
+Submodules (loaded on first use): ``rl.data``, ``rl.models``, ``rl.plots``, ``rl.gradients``, ``rl.toy2d``,
+``rl.widgets``, ``rl.exercises``.
+"""
+import importlib
+
 __version__ = "0.1.0"
 
-from .scale import SCALES, Scale, get_scale
-from .session import Session, default_device, seed_everything, set_threads, setup
+from .experiments import train_or_load
+from .history import History
+from .scale import SCALES, Scale, describe_scales, get_scale
+from .session import Session, check_setup, default_device, seed_everything, set_threads, setup
+from .train import TrainConfig, TrainingDiverged, evaluate, train
 
-__all__ = ["__version__", "SCALES", "Scale", "get_scale", "Session", "setup", "seed_everything",
-           "set_threads", "default_device"]
+_SUBMODULES = {"data", "models", "plots", "gradients", "toy2d", "widgets", "exercises", "architecture"}
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name == "get_model":
+        from .models import get_model
+        return get_model
+    raise AttributeError(f"module 'resnet_lab' has no attribute {name!r}")
+
+
+__all__ = ["__version__", "SCALES", "Scale", "get_scale", "describe_scales", "Session", "setup", "check_setup",
+           "seed_everything", "set_threads", "default_device", "TrainConfig", "TrainingDiverged", "History",
+           "train", "evaluate", "train_or_load", "get_model"]
