@@ -1,4 +1,4 @@
-"""Command line: ``python -m resnet_lab {train,bench,notebooks} --help``."""
+"""Command line: ``python -m resnet_lab {train,reference,bench,notebooks} --help``."""
 from __future__ import annotations
 
 import argparse
@@ -73,13 +73,17 @@ def run_train(args) -> int:
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="python -m resnet_lab", description="resnet-course tools")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,bench,notebooks}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,reference,bench,notebooks}")
     _train_parser(sub)
+    sub.add_parser("reference", add_help=False, help="regenerate the committed reference runs of notebook 01")
     sub.add_parser("bench", add_help=False, help="training throughput: resnet_lab's pipeline vs the canonical recipe")
     sub.add_parser("notebooks", add_help=False, help="execute the notebooks and normalise their outputs")
     if argv and argv[0] == "bench":
         from .bench import main as bench_main
         return bench_main(argv[1:]) or 0
+    if argv and argv[0] == "reference":
+        from .reference import main as reference_main
+        return reference_main(argv[1:]) or 0
     if argv and argv[0] == "notebooks":
         from .notebook_tools import main as notebooks_main
         return notebooks_main(argv[1:]) or 0

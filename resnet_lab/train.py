@@ -79,7 +79,10 @@ class TrainConfig:
         object.__setattr__(self, "milestones", tuple(self.milestones))
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """As plain JSON types (milestones as a list), the form a History and a checkpoint store."""
+        values = dataclasses.asdict(self)
+        values["milestones"] = list(self.milestones)
+        return values
 
     def total_iterations(self, iterations_per_epoch: int) -> int:
         return self.iterations if self.iterations is not None else self.epochs * iterations_per_epoch
@@ -215,7 +218,7 @@ def load_checkpoint(path, map_location="cpu") -> dict:
 def _restore(checkpoint: dict, model, optimizer, config: TrainConfig, out: Path) -> Tuple[int, History]:
     history = History.from_dict(checkpoint["history"])
     saved = dict(history.config)
-    saved["milestones"] = tuple(saved.get("milestones", ()))
+    saved["milestones"] = list(saved.get("milestones", []))
     if saved != config.to_dict():
         diff = {k: (saved.get(k), v) for k, v in config.to_dict().items() if saved.get(k) != v}
         raise ValueError(f"The checkpoint in {out} was made with another recipe {diff} (saved, asked). "
@@ -284,6 +287,7 @@ def train(model: torch.nn.Module, train_set, eval_set, config: TrainConfig, *, o
     bar = tqdm(total=total, initial=iteration, desc=history.model, unit="it", disable=not progress,
                dynamic_ncols=True)
     model.train()
+    losses, errors, flushed = [], [], 0
     try:
         for epoch in range(iteration // per_epoch, n_epochs):
             generator = epoch_generator(config.seed, epoch)
@@ -301,7 +305,7 @@ def train(model: torch.nn.Module, train_set, eval_set, config: TrainConfig, *, o
                 errors.append(wrong)
                 iteration += 1
                 if len(losses) % 25 == 0 or step == steps - 1:
-                    flushed = _flush(history, losses[flushed:], errors[flushed:], config, total, bar) + flushed
+                    flushed += _flush(history, losses[flushed:], errors[flushed:], config, total, bar)
             test_loss, test_error = evaluate(model, eval_set, config.eval_batch_size, device, dtype)
             n = steps
             history.epoch.append(epoch + 1)
@@ -319,6 +323,8 @@ def train(model: torch.nn.Module, train_set, eval_set, config: TrainConfig, *, o
                 save_checkpoint(out / CHECKPOINT, model, optimizer, iteration, history)
                 history.save(out / HISTORY)
     except KeyboardInterrupt:
+        if len(losses) > flushed:
+            _flush(history, losses[flushed:], errors[flushed:], config, total, bar)
         history.interrupted = True
         where = f"the checkpoint in {out} (epoch {history.epoch[-1]}) is intact; resume with resume=True" \
             if out is not None and history.epoch else "no checkpoint was written"

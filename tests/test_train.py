@@ -1,0 +1,177 @@
+"""The training loop: schedules, History, checkpoints, resume, interruption, divergence, the CLI."""
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from resnet_lab.experiments import train_or_load
+from resnet_lab.history import History
+from resnet_lab.models import get_model
+from resnet_lab.scale import get_scale
+from resnet_lab.train import (CHECKPOINT, HISTORY, TrainConfig, TrainingDiverged, learning_rate, load_checkpoint,
+                              train)
+
+SERIES = ("iter_loss", "iter_error", "epoch", "epoch_iteration", "train_loss", "train_error", "test_loss",
+          "test_error", "lr")
+
+
+def small_model(seed=0):
+    torch.manual_seed(seed)
+    return get_model("resnet8", width=4)
+
+
+def config(**changes):
+    values = dict(epochs=3, batch_size=16, milestones=(0.5,), precision="fp32")
+    values.update(changes)
+    return TrainConfig(**values)
+
+
+class InterruptAt:
+    """Raise KeyboardInterrupt (what Ctrl-C or a kernel interrupt does) at a given iteration."""
+
+    def __init__(self, iteration):
+        self.iteration = iteration
+
+    def __call__(self, iteration, model):
+        if iteration == self.iteration:
+            raise KeyboardInterrupt
+
+
+def test_step_schedule_with_fractions_and_iterations():
+    cfg = TrainConfig(iterations=100, milestones=(0.5, 75))
+    lrs = [learning_rate(cfg, i, 100) for i in (0, 49, 50, 74, 75, 99)]
+    assert lrs == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001, 0.001])
+
+
+def test_paper_schedule_drops_at_32k_and_48k():
+    cfg = get_scale("paper").train_config()
+    assert cfg.iterations == 64_000 and cfg.batch_size == 128 and cfg.weight_decay == 1e-4
+    assert learning_rate(cfg, 31_999, 64_000) == pytest.approx(0.1)
+    assert learning_rate(cfg, 32_000, 64_000) == pytest.approx(0.01)
+    assert learning_rate(cfg, 48_000, 64_000) == pytest.approx(0.001)
+
+
+def test_warmup_then_cosine():
+    cfg = TrainConfig(iterations=110, warmup_iterations=10, schedule="cosine", lr=0.2)
+    assert learning_rate(cfg, 0, 110) == pytest.approx(0.02)
+    assert learning_rate(cfg, 9, 110) == pytest.approx(0.2)
+    assert learning_rate(cfg, 10, 110) == pytest.approx(0.2)
+    assert learning_rate(cfg, 60, 110) == pytest.approx(0.1)
+    assert learning_rate(cfg, 109, 110) == pytest.approx(0.1 * (1 + math.cos(math.pi * 99 / 100)))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(), "exactly one of epochs or iterations"),
+    (dict(epochs=2, iterations=5), "exactly one of epochs or iterations"),
+    (dict(epochs=0), "epochs must be a positive whole number"),
+    (dict(epochs=1, schedule="linear"), "schedule must be one of step, cosine, constant"),
+    (dict(epochs=1, precision="fp16"), "precision must be one of auto, fp32, bf16"),
+])
+def test_bad_config_says_what_to_do(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**kwargs)
+
+
+def test_history_fields_and_json_round_trip(tiny_images, tmp_path):
+    train_set, test_set = tiny_images
+    history = train(small_model(), train_set, test_set, config(), out=tmp_path, progress=False)
+    assert history.epoch == [1, 2, 3] and history.epoch_iteration == [4, 8, 12]
+    assert len(history.iter_loss) == 12 and len(history.iter_error) == 12
+    assert history.lr == pytest.approx([0.1, 0.01, 0.01])
+    assert all(0 <= e <= 100 for e in history.iter_error + history.test_error)
+    assert history.train_error[0] == pytest.approx(sum(history.iter_error[:4]) / 4)
+    assert history.completed and not history.interrupted
+    loaded = History.load(tmp_path / HISTORY)
+    assert loaded == history
+    assert json.loads((tmp_path / HISTORY).read_text())["config"]["milestones"] == [0.5]
+
+
+def test_iterations_can_stop_mid_epoch(tiny_images):
+    train_set, test_set = tiny_images
+    history = train(small_model(), train_set, test_set, config(epochs=None, iterations=10), progress=False)
+    assert history.epoch_iteration == [4, 8, 10] and len(history.iter_loss) == 10
+
+
+def test_interrupt_keeps_checkpoint_and_resume_equals_uninterrupted(tiny_images, tmp_path):
+    train_set, test_set = tiny_images
+    full = train(small_model(), train_set, test_set, config(), out=tmp_path / "full", progress=False)
+
+    out = tmp_path / "stopped"
+    partial = train(small_model(), train_set, test_set, config(), out=out, progress=False,
+                    after_backward=InterruptAt(6))  # in the middle of epoch 2
+    assert partial.interrupted and len(partial.iter_loss) == 6 and partial.epoch == [1]
+    checkpoint = load_checkpoint(out / CHECKPOINT)  # weights_only=True
+    assert checkpoint["iteration"] == 4
+    assert sorted(p.name for p in out.iterdir()) == [CHECKPOINT, HISTORY]  # no temporary files left
+
+    resumed = train(small_model(seed=1), train_set, test_set, config(), out=out, resume=True, progress=False)
+    for key in SERIES:
+        assert getattr(resumed, key) == getattr(full, key), key  # equal to the last digit
+    assert resumed.completed and not resumed.interrupted
+
+
+def test_existing_run_is_not_overwritten_and_recipe_must_match(tiny_images, tmp_path):
+    train_set, test_set = tiny_images
+    train(small_model(), train_set, test_set, config(epochs=1), out=tmp_path, progress=False)
+    with pytest.raises(FileExistsError, match="resume=True"):
+        train(small_model(), train_set, test_set, config(epochs=1), out=tmp_path, progress=False)
+    with pytest.raises(ValueError, match=r"another recipe .*'lr': \(0.1, 0.05\)"):
+        train(small_model(), train_set, test_set, config(epochs=1, lr=0.05), out=tmp_path, resume=True,
+              progress=False)
+
+
+def test_non_finite_loss_names_iteration_and_learning_rate(tiny_images):
+    train_set, test_set = tiny_images
+    model = small_model()
+    with torch.no_grad():
+        model.fc.bias.fill_(float("nan"))
+    with pytest.raises(TrainingDiverged, match=r"became nan at iteration 1 \(learning rate 0.1\)"):
+        train(model, train_set, test_set, config(), progress=False)
+
+
+def test_bad_inputs_to_train(tiny_images):
+    train_set, test_set = tiny_images
+    with pytest.raises(TypeError, match="config must be a TrainConfig"):
+        train(small_model(), train_set, test_set, {"epochs": 1})
+    with pytest.raises(TypeError, match="train_set must be a resnet_lab.data.Images"):
+        train(small_model(), train_set.images, test_set, config())
+    with pytest.raises(ValueError, match="fewer than one batch of 128"):
+        train(small_model(), train_set, test_set, config(batch_size=128))
+
+
+def test_train_or_load_trains_once_then_loads(tiny_cifar_tree, tmp_path):
+    from resnet_lab.data import load_cifar10
+
+    data = load_cifar10(tiny_cifar_tree)
+    calls = []
+    first = train_or_load("resnet8", data, "smoke", runs=tmp_path, progress=False,
+                          after_backward=lambda i, m: calls.append(i))
+    assert first.completed and len(calls) == len(first.iter_loss) == 4  # 200 images / batch 50
+    second = train_or_load("resnet8", data, "smoke", runs=tmp_path, progress=False,
+                           after_backward=lambda i, m: calls.append(i))
+    assert second == first and len(calls) == 4
+
+
+def test_cli_trains_on_the_smoke_scale_and_resumes(tiny_cifar_tree, tmp_path):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "resnet_lab", "train", "--model", "resnet20", "--scale", "smoke",
+               "--data", str(tiny_cifar_tree), "--out", str(out), "--no-progress", "--threads", "1"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "resnet20: 17,326 parameters; 200 training images, 100 test images; scale smoke" in done.stdout
+    history = History.load(out / HISTORY)
+    assert history.completed and history.epoch == [1] and history.model == "resnet20"
+    again = subprocess.run(command, capture_output=True, text=True)
+    assert again.returncode == 2 and "already holds a run" in again.stderr
+    resumed = subprocess.run(command + ["--resume"], capture_output=True, text=True)
+    assert resumed.returncode == 0 and History.load(out / HISTORY) == history
+
+
+def test_cli_help_explains_every_option():
+    done = subprocess.run([sys.executable, "-m", "resnet_lab", "train", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0
+    for option in ("--model", "--scale", "--data", "--out", "--resume", "--seed", "--device", "--epochs"):
+        assert option in done.stdout
