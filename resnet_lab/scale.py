@@ -8,7 +8,7 @@ variable ``RESNET_LAB_SCALE``; the notebooks default to ``classroom``.
 - ``smoke``: seconds; for tests and a quick check that everything runs.
 - ``classroom``: minutes on a 2-core laptop CPU, enough to show each phenomenon.
 - ``reference``: the committed reference runs (``python -m resnet_lab reference``): about an hour on a
-  2-core CPU, a 20k-image subset with a learning-rate drop, enough to see where the classroom curves head.
+  2-core CPU, a 10k-image subset with a learning-rate drop, enough to see where the classroom curves head.
 - ``paper``: He et al. 2015, section 4.2, exactly: batch 128, lr 0.1, momentum
   0.9, weight decay 1e-4, lr divided by 10 at 32k and 48k iterations, stop at
   64k, trained on 45k images and validated on the other 5k. A GPU is advised.
@@ -74,9 +74,9 @@ SCALES = {
     ),
     "reference": Scale(
         name="reference",
-        description="about an hour on a 2-core CPU: 20k images, 8 epochs, lr / 10 for the last quarter",
-        train_per_class=2000, test_per_class=None, validation=False, width=16,
-        epochs=8, iterations=None, batch_size=128, lr=0.1, milestones=(0.75,),
+        description="about an hour on a 2-core CPU: 10k images, 10 epochs, lr / 10 for the last 30%",
+        train_per_class=1000, test_per_class=500, validation=False, width=16,
+        epochs=10, iterations=None, batch_size=128, lr=0.1, milestones=(0.7,),
     ),
     "paper": Scale(
         name="paper",
