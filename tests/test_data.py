@@ -302,3 +302,9 @@ def test_real_cifar10_has_the_official_counts(monkeypatch):
     assert data.train.images.shape == (50000, 3, 32, 32) and data.train.images.dtype == torch.uint8
     mean = data.train.subset(500).images.float().mean((0, 2, 3)) / 255
     torch.testing.assert_close(mean, torch.tensor(MEAN), atol=0.02, rtol=0)
+
+
+def test_augment_returns_channels_last_layout():
+    out = augment(batch(4), torch.Generator().manual_seed(0))
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    assert normalize(out).is_contiguous(memory_format=torch.channels_last)
