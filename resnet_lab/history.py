@@ -82,5 +82,6 @@ class History:
     def __repr__(self) -> str:
         if not self.epoch:
             return f"History({self.model or 'model'}: {self.iterations} iterations, no epoch finished)"
-        return (f"History({self.model or 'model'}: {self.epoch[-1]} epochs, {self.epoch_iteration[-1]} iterations, "
+        epochs = f"{self.epoch[-1]} epoch{'s' * (self.epoch[-1] != 1)}"
+        return (f"History({self.model or 'model'}: {epochs}, {self.epoch_iteration[-1]} iterations, "
                 f"train error {self.train_error[-1]:.2f}%, {self.eval_name} error {self.test_error[-1]:.2f}%)")

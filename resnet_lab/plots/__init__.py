@@ -4,6 +4,6 @@ from .style import (PLAIN_COLOR, REFERENCE_COLOR, RESIDUAL_COLOR, depth_linestyl
 
 __all__ = ["PLAIN_COLOR", "RESIDUAL_COLOR", "REFERENCE_COLOR", "family_color", "depth_linestyle",
            "figures_dir", "save_figure"]
-from .data import plot_samples  # noqa: E402
+from .data import plot_augmentation, plot_samples  # noqa: E402
 
-__all__ += ["plot_samples"]
+__all__ += ["plot_samples", "plot_augmentation"]

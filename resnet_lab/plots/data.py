@@ -25,3 +25,21 @@ def plot_samples(data, per_class: int = 8, seed: int = 0, name: str = "cifar10_s
     fig.tight_layout()
     save_figure(fig, name)
     return fig
+
+
+def plot_augmentation(data, class_name: str = "automobile", copies: int = 8, seed: int = 0,
+                      name: str = "cifar10_augmentation"):
+    """The first training image of a class and ``copies`` draws of the paper's augmentation."""
+    from ..data import augment
+
+    generator = torch.Generator().manual_seed(seed)
+    image = data.train.images[(data.train.labels == data.classes.index(class_name)).nonzero()[0, 0]]
+    batch = augment(image.expand(copies, -1, -1, -1).contiguous(), generator)
+    fig, axes = plt.subplots(1, copies + 1, figsize=((copies + 1) * 1.0, 1.4))
+    for ax, picture, title in zip(axes, [image, *batch], ["original"] + [f"draw {i + 1}" for i in range(copies)]):
+        ax.imshow(picture.permute(1, 2, 0).numpy())
+        ax.set_title(title, fontsize=8)
+        ax.set_xticks([]), ax.set_yticks([])
+    fig.tight_layout()
+    save_figure(fig, name)
+    return fig
