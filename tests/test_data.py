@@ -31,7 +31,8 @@ def make_tree(root, train=2, test=1, suffix=".png", classes=CLASSES, seed=0):
         for name in classes:
             (root / split / name).mkdir(parents=True)
             for i in range(count):
-                Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(root / split / name / f"{i}{suffix}")
+                pixels = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+                Image.fromarray(pixels).save(root / split / name / f"{i}{suffix}")
     return root
 
 

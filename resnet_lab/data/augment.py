@@ -65,7 +65,8 @@ def augment(x: torch.Tensor, generator: Optional[torch.Generator] = None, paddin
     """The paper's augmentation of a whole batch: pad ``padding`` px, random H x W crop, random horizontal flip.
 
     The random numbers come from ``generator`` (a CPU ``torch.Generator``; ``None``: torch's global one), so
-    the same seed gives the same batch on any device. Keeps ``x``'s dtype (uint8 or float) and device; the result is laid out channels-last.
+    the same seed gives the same batch on any device. Keeps ``x``'s dtype (uint8 or float) and device; the
+    result is laid out channels-last.
     """
     if not isinstance(x, torch.Tensor) or x.dim() != 4:
         raise ValueError(f"augment takes a batch of images [B, C, H, W], got "
