@@ -7,7 +7,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-from .experiments import train_or_load
+from .experiments import load_trained_model, train_or_load
 from .history import History
 from .scale import SCALES, Scale, describe_scales, get_scale
 from .session import Session, check_setup, default_device, seed_everything, set_threads, setup
@@ -27,4 +27,4 @@ def __getattr__(name):
 
 __all__ = ["__version__", "SCALES", "Scale", "get_scale", "describe_scales", "Session", "setup", "check_setup",
            "seed_everything", "set_threads", "default_device", "TrainConfig", "TrainingDiverged", "History",
-           "train", "evaluate", "train_or_load", "get_model"]
+           "train", "evaluate", "train_or_load", "load_trained_model", "get_model"]

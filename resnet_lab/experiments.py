@@ -67,6 +67,27 @@ def run_name(model_name: str, scale: Scale, seed: int, source: str = "", **model
     return f"{model_name}-{scale.name}-seed{seed}-{digest}"
 
 
+def run_folder(model_name: str, data, scale=None, seed: int = 0, runs=None, **model_options) -> Path:
+    """The folder where :func:`train_or_load` keeps this run's checkpoint and History."""
+    scale = get_scale(scale)
+    folder = Path(runs) if runs is not None else runs_dir()
+    return folder / run_name(model_name, scale, seed, getattr(data, "source", ""), **model_options)
+
+
+def load_trained_model(model_name: str, data, scale=None, seed: int = 0, runs=None, **model_options):
+    """The model that :func:`train_or_load` trained, with its final weights, on the CPU in eval mode."""
+    from .train import CHECKPOINT, load_checkpoint
+
+    scale = get_scale(scale)
+    folder = run_folder(model_name, data, scale, seed, runs, **model_options)
+    if not (folder / CHECKPOINT).is_file():
+        raise FileNotFoundError(f"{model_name} has not been trained at the {scale.name} scale with seed {seed} "
+                                f"(no checkpoint in {folder}); call train_or_load first.")
+    model = build_model(model_name, scale, **model_options)
+    model.load_state_dict(load_checkpoint(folder / CHECKPOINT)["model"])
+    return model.eval()
+
+
 def train_or_load(model_name: str, data, scale=None, seed: int = 0, device=None, runs=None,
                   progress: bool = True, after_backward: Optional[Callable] = None, **model_options) -> History:
     """Train ``model_name`` on ``data`` (a ``CIFAR10``) at ``scale``, or load the finished run from disk.
@@ -77,8 +98,7 @@ def train_or_load(model_name: str, data, scale=None, seed: int = 0, device=None,
     from .train import HISTORY, train
 
     scale = get_scale(scale)
-    folder = Path(runs) if runs is not None else runs_dir()
-    folder = folder / run_name(model_name, scale, seed, getattr(data, "source", ""), **model_options)
+    folder = run_folder(model_name, data, scale, seed, runs, **model_options)
     if (folder / HISTORY).is_file():
         history = History.load(folder / HISTORY)
         if history.completed:
