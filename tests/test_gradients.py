@@ -1,0 +1,376 @@
+"""Gradient flow: the residual formula's identities, measurements, the recorder, the explorer, the exercises."""
+import json
+import math
+from types import SimpleNamespace
+
+import matplotlib
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+matplotlib.use("Agg")
+
+from resnet_lab import residual_formula as rf  # noqa: E402
+from resnet_lab.exercises import residual_unit as ex  # noqa: E402
+from resnet_lab.gradients import (GradientFlow, GradientRecorder, autocorrelation, find_blocks,  # noqa: E402
+                                  input_gradients, measure_gradient_flow)
+from resnet_lab.stacks import Stack, make_stack  # noqa: E402
+
+
+@pytest.fixture()
+def float64():
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
+
+
+# ---------------------------------------------------------------- the residual formula
+def test_unrolled_sum_holds_to_float64_precision(float64):
+    stack = make_stack(30, True, width=16, in_features=4, init_scale=0.5)
+    x = torch.randn(32, 4, generator=torch.Generator().manual_seed(0))
+    states = stack.states(x)
+    scale = float(states[-1].detach().abs().max())
+    for l in (0, 10, 29):
+        assert rf.unrolled_sum_difference(stack, x, l) <= 1e-13 * scale
+
+
+def test_unrolled_sum_fails_for_a_wrong_sum(float64):
+    stack = make_stack(5, True, width=8, in_features=4)
+    x = torch.randn(3, 4)
+    states = stack.states(x)
+    # leaving out one unit's F breaks the sum by exactly that F
+    partial = states[0] + sum(stack.units[i].residual_branch(states[i]) for i in range(4))
+    assert float((states[-1] - partial).detach().abs().max()) > 1e-3
+
+
+def test_gradient_identity_residual_and_plain(float64):
+    x = torch.randn(1, 4, generator=torch.Generator().manual_seed(1))
+    for residual in (True, False):
+        stack = make_stack(20, residual, width=12, in_features=4, init_scale=0.7)
+        for l in (0, 7):
+            check = rf.check_gradient_identity(stack, x, l)
+            assert check.relative_difference < 1e-11, (residual, l, check)
+    # the identity term alone is not the whole gradient: the branch sum matters
+    check = rf.check_gradient_identity(make_stack(20, True, width=12, in_features=4), x, 0)
+    assert float((check.autograd - check.direct_term).norm()) > 1e-3 * float(check.autograd.norm())
+
+
+def test_formula_checks_refuse_stacks_they_do_not_describe():
+    with pytest.raises(ValueError, match="identity shortcuts"):
+        rf.unrolled_sum_difference(make_stack(3, False), torch.randn(2, 16))
+    with pytest.raises(ValueError, match="identity shortcuts"):
+        rf.unrolled_sum_difference(make_stack(3, True, shortcut_scale=0.5), torch.randn(2, 16))
+    with pytest.raises(ValueError, match="one input row"):
+        rf.unit_jacobians(make_stack(3, True), torch.randn(2, 16))
+    with pytest.raises(TypeError, match="Stack"):
+        rf.unrolled_sum_difference(nn.Linear(2, 2), torch.randn(2, 2))
+
+
+def test_near_identity_fit_residual_wins():
+    curves = rf.compare_near_identity_fits(steps=150, n=128)
+    assert len(curves["plain"]) == len(curves["residual"]) == 151
+    assert curves["residual"][-1] < 0.2 * curves["plain"][-1]
+    assert rf.steps_to_reach([3.0, 2.0, 0.5], 1.0) == 2 and rf.steps_to_reach([3.0], 1.0) is None
+    assert torch.allclose(rf.near_identity_target(torch.tensor([5.0])), torch.tensor([5.1]), atol=1e-3)
+
+
+# ---------------------------------------------------------------- measure_gradient_flow
+class TwoLinear(nn.Module):
+    """out = W_b (W_a x), with W_b registered first so registration order != forward order."""
+
+    def __init__(self):
+        super().__init__()
+        self.second = nn.Linear(3, 1, bias=False)
+        self.first = nn.Linear(2, 3, bias=False)
+
+    def forward(self, x):
+        return self.second(self.first(x))
+
+
+def test_measure_gradient_flow_matches_hand_computed_gradients(float64):
+    model = TwoLinear()
+    x = torch.randn(5, 2, generator=torch.Generator().manual_seed(0))
+    t = torch.randn(5, 1, generator=torch.Generator().manual_seed(1))
+    flow = measure_gradient_flow(model, x, t)
+    W_a, W_b = model.first.weight.detach(), model.second.weight.detach()
+    h = x @ W_a.T
+    r = 2.0 / 5 * (h @ W_b.T - t)                   # dE/dout for E = mean squared error, [5, 1]
+    grad_W_b = r.T @ h                              # [1, 3]
+    grad_W_a = (r @ W_b).T @ x                      # [3, 2]
+    assert flow.layers == ["first", "second"]       # forward order
+    np.testing.assert_allclose(flow.weight_grad_norms, [grad_W_a.norm(), grad_W_b.norm()], rtol=1e-12)
+    np.testing.assert_allclose(flow.weight_norms, [W_a.norm(), W_b.norm()], rtol=1e-12)
+    # no blocks: measured at every weight layer's output, in registration order
+    assert flow.blocks == ["second", "first"]
+    np.testing.assert_allclose(flow.activation_grad_norms, [r.norm(), (r @ W_b).norm()], rtol=1e-12)
+    assert flow.loss == pytest.approx(float(((h @ W_b.T - t) ** 2).mean()), rel=1e-12)
+    assert json.loads(json.dumps(flow.to_dict())) == flow.to_dict()
+    assert GradientFlow.from_dict(flow.to_dict()) == flow
+
+
+def test_measure_gradient_flow_leaves_the_model_as_it_was():
+    model = make_stack(4, True, batchnorm=True)
+    model.eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    flow = measure_gradient_flow(model, torch.randn(8, 16) * 3 + 1, torch.randn(8, 1))
+    assert not model.training and all(not m.training for m in model.modules())
+    assert all(p.grad is None for p in model.parameters())
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert flow.blocks == [f"units.{i}" for i in range(4)]
+    assert flow.layers == ["input_layer"] + [f"units.{i}.linear" for i in range(4)] + ["head"]
+    assert all(v > 0 for v in flow.activation_grad_norms + flow.weight_grad_norms)
+
+
+def test_measure_gradient_flow_on_the_cifar_nets_finds_every_block():
+    from resnet_lab.models import get_model
+
+    x, y = torch.randn(4, 3, 32, 32), torch.tensor([0, 1, 2, 3])
+    for name in ("plain8", "resnet8"):
+        flow = measure_gradient_flow(get_model(name, width=4), x, y)
+        assert len(flow.layers) == 8 and len(flow.blocks) == 3
+        assert flow.layers[0] == "conv1" and flow.layers[-1] == "fc"
+        assert flow.blocks == ["layer1.0", "layer2.0", "layer3.0"]
+
+
+def test_measure_gradient_flow_errors_say_what_to_do():
+    model = make_stack(2, True)
+    with pytest.raises(ValueError, match="needs targets y"):
+        measure_gradient_flow(model, torch.randn(4, 16))
+    with pytest.raises(ValueError, match="output's shape"):
+        measure_gradient_flow(model, torch.randn(4, 16), torch.randn(4, 2))
+    with pytest.raises(TypeError, match="nn.Module"):
+        measure_gradient_flow(lambda x: x, torch.randn(4, 16), torch.randn(4, 1))
+    with pytest.raises(ValueError, match="no submodule 'nope'"):
+        find_blocks(model, ["nope"])
+    with pytest.raises(ValueError, match="kind must be"):
+        GradientFlow([], [], [], [], [], [], 0.0).norms("bias")
+
+
+def test_scaled_shortcut_gradient_is_lambda_to_the_power_of_depth(float64):
+    depth, lam = 12, 0.9
+    stack = make_stack(depth, True, in_features=8, init_scale=0.0, shortcut_scale=lam)   # F = 0
+    flow = measure_gradient_flow(stack, torch.randn(6, 8), torch.randn(6, 1))
+    norms = flow.norms("activation")                         # at x_1 .. x_L
+    expected = lam ** (depth - 1 - np.arange(depth))         # x_l -> x_L passes L - l shortcuts
+    np.testing.assert_allclose(norms / norms[-1], expected, rtol=1e-12)
+    assert ex.scaled_shortcut_ratio(lam, 54) == pytest.approx(lam ** 54, rel=1e-12)
+
+
+# ---------------------------------------------------------------- GradientRecorder
+def test_recorder_records_every_k_iterations_and_round_trips(tmp_path):
+    torch.manual_seed(0)
+    model = make_stack(3, True, width=8, in_features=4)
+    recorder = GradientRecorder(model, every=2, label="stack")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    expected = {}
+    for iteration in range(5):
+        x, y = torch.randn(8, 4), torch.randn(8, 1)
+        optimizer.zero_grad()
+        out = model.states(x)
+        out[-1].retain_grad()
+        loss = nn.functional.mse_loss(model.head(out[-1]), y)
+        loss.backward()
+        expected[iteration] = ([float(model.input_layer.weight.grad.norm()), float(model.head.weight.grad.norm())],
+                               float(out[-1].grad.norm()))
+        recorder(iteration, model)
+        optimizer.step()
+    recorder.close()
+    assert recorder.iterations == [0, 2, 4]
+    assert recorder.layers == ["input_layer", "units.0.linear", "units.1.linear", "units.2.linear", "head"]
+    assert recorder.blocks == ["units.0", "units.1", "units.2"]
+    for row, it in enumerate(recorder.iterations):
+        weights, last_block = expected[it]
+        assert recorder.weight_grad_norms[row][0] == pytest.approx(weights[0], rel=1e-6)
+        assert recorder.weight_grad_norms[row][-1] == pytest.approx(weights[1], rel=1e-6)
+        assert recorder.activation_grad_norms[row][-1] == pytest.approx(last_block, rel=1e-6)
+    assert recorder.array("weight").shape == (3, 5) and recorder.array("activation").shape == (3, 3)
+    path = recorder.save(tmp_path / "g.json")
+    json.loads(path.read_text())
+    loaded = GradientRecorder.load(path)
+    assert loaded.to_dict() == recorder.to_dict()
+    assert loaded.flow(-1).weight_grad_norms == recorder.weight_grad_norms[-1]
+    with pytest.raises(ValueError, match="every must be"):
+        GradientRecorder(every=0)
+
+
+def test_recorder_as_after_backward_of_train(tiny_images):
+    from resnet_lab.models import get_model
+    from resnet_lab.train import TrainConfig, train
+
+    train_set, test_set = tiny_images
+    torch.manual_seed(0)
+    model = get_model("plain8", width=4)
+    recorder = GradientRecorder(model, every=3)
+    train(model, train_set, test_set, TrainConfig(iterations=7, batch_size=16, precision="fp32"), device="cpu",
+          progress=False, after_backward=recorder)
+    assert recorder.iterations == [0, 3, 6]
+    assert recorder.array("weight").shape == (3, 8) and recorder.array("activation").shape == (3, 3)
+    assert np.isfinite(recorder.array("activation")).all() and (recorder.array("weight") > 0).all()
+
+
+def test_train_and_record_trains_once_then_loads(tiny_images, tmp_path, capsys):
+    from resnet_lab.gradient_runs import load_recorded, train_and_record
+    from resnet_lab.scale import get_scale
+
+    train_set, test_set = tiny_images
+    data = SimpleNamespace(train=train_set, test=test_set, source="random test images")
+    scale = get_scale("smoke").replace(name="tiny", train_per_class=None, test_per_class=None, epochs=None,
+                                       iterations=4, batch_size=16)
+    history, recorder = train_and_record("resnet8", data, scale, every=2, runs=tmp_path, progress=False,
+                                         device="cpu")
+    assert history.completed and recorder.iterations == [0, 2]
+    again_history, again = train_and_record("resnet8", data, scale, every=2, runs=tmp_path, device="cpu")
+    assert "Loaded resnet8" in capsys.readouterr().out
+    assert again.to_dict() == recorder.to_dict() and again_history.iter_loss == history.iter_loss
+    assert load_recorded("resnet8", data, scale, every=5, runs=tmp_path) is None
+
+
+# ---------------------------------------------------------------- shattered gradients
+def test_input_gradients_are_per_row_derivatives(float64):
+    model = nn.Sequential(nn.Linear(1, 1))
+    x = torch.linspace(-1, 1, 6)[:, None]
+    np.testing.assert_allclose(input_gradients(model, x)[:, 0], [float(model[0].weight.detach())] * 6, rtol=1e-12)
+    stack = make_stack(3, True, width=8, in_features=1, batchnorm=True)
+    before = {k: v.clone() for k, v in stack.state_dict().items()}
+    g = input_gradients(stack, x)
+    step = 1e-6   # finite differences with the statistics of x held fixed
+    stack.eval()
+    for m in stack.modules():
+        if isinstance(m, nn.BatchNorm1d):
+            m.momentum = 1.0
+    stack.train()
+    with torch.no_grad():
+        stack(x)
+    stack.eval()
+    with torch.no_grad():
+        numeric = (stack(x + step) - stack(x - step))[:, 0] / (2 * step)
+    np.testing.assert_allclose(g[:, 0], numeric, rtol=1e-6)
+    fresh = make_stack(3, True, width=8, in_features=1, batchnorm=True)
+    input_gradients(fresh, x)
+    assert all(torch.equal(before[k], v) for k, v in fresh.state_dict().items())
+
+
+def test_deep_plain_gradients_shatter_residual_ones_do_not():
+    x = torch.linspace(-2, 2, 256)[:, None]
+    r = {}
+    for name, depth, residual in (("shallow", 1, False), ("plain", 50, False), ("residual", 50, True)):
+        stack = make_stack(depth, residual, width=200, in_features=1, batchnorm=True)
+        r[name] = autocorrelation(input_gradients(stack, x)[:, 0], 10)
+    assert r["shallow"][1] > 0.9
+    assert np.abs(r["plain"][1:]).mean() < 0.2
+    assert r["residual"][1] > 0.5
+
+
+def test_autocorrelation_reference_values():
+    r = autocorrelation([1.0, -1.0, 1.0, -1.0])
+    np.testing.assert_allclose(r, [1.0, -0.75, 0.5, -0.25])
+    with pytest.raises(ValueError, match="constant"):
+        autocorrelation([2.0, 2.0, 2.0])
+    with pytest.raises(ValueError, match="max_lag"):
+        autocorrelation([1.0, 2.0], 5)
+
+
+# ---------------------------------------------------------------- stacks, explorer
+def test_stack_checks_its_input_and_options():
+    with pytest.raises(ValueError, match="depth must be a positive whole number"):
+        Stack(0)
+    with pytest.raises(ValueError, match="init_scale"):
+        Stack(2, init_scale=-1.0)
+    with pytest.raises(ValueError, match=r"unsqueeze\(1\)"):
+        Stack(2, in_features=1)(torch.randn(5))
+    plain, residual = make_stack(3, False, seed=4), make_stack(3, True, seed=4)
+    assert all(torch.equal(a, b) for a, b in zip(plain.parameters(), residual.parameters()))
+
+
+def test_explorer_redraws_headless_and_quickly():
+    from resnet_lab.widgets.gradients import GradientFlowExplorer
+
+    explorer = GradientFlowExplorer()
+    fig = explorer.update(depth=110, residual=True, batchnorm=True, init_scale=1.0, shortcut_scale=1.0)
+    assert len(fig.axes) == 2 and "residual-110, with BatchNorm" in fig._suptitle.get_text()
+    fig = explorer.update(residual=False)
+    assert "plain-110" in fig._suptitle.get_text()
+    print(f"explorer redraw: {explorer.last_seconds:.2f} s")
+    assert explorer.last_seconds < 5.0   # about 1 s on an idle 2-core CPU; generous for a busy one
+    # He init without BatchNorm: every residual unit doubles the variance, so the gradient explodes
+    assert explorer.measure(depth=110, residual=True, batchnorm=False).ratio() > 1e10
+    assert 0.01 < explorer.measure(depth=110, residual=False, batchnorm=False).ratio() < 1
+    with pytest.raises(TypeError, match="unknown setting"):
+        explorer.update(lr=0.1)
+    import ipywidgets
+
+    assert isinstance(explorer.widget(), ipywidgets.VBox)
+
+
+# ---------------------------------------------------------------- exercise checkers
+class GoodUnit(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.w1, self.w2 = nn.Linear(width, width), nn.Linear(width, width)
+
+    def residual_branch(self, x):
+        return self.w2(torch.relu(self.w1(x)))
+
+    def forward(self, x):
+        return x + self.residual_branch(x)
+
+
+class PlainUnit(GoodUnit):
+    def forward(self, x):
+        return self.residual_branch(x)
+
+
+class ReluAfterSum(GoodUnit):
+    def forward(self, x):
+        return torch.relu(x + self.residual_branch(x))
+
+
+class DetachedBranch(GoodUnit):
+    def forward(self, x):
+        return x + self.residual_branch(x).detach()
+
+
+class NoParameters(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+
+    def residual_branch(self, x):
+        return torch.relu(x)
+
+    def forward(self, x):
+        return x + self.residual_branch(x)
+
+
+def test_residual_unit_checker_accepts_right_and_rejects_wrong_units():
+    good = ex.check_residual_unit(GoodUnit)
+    assert good.passed and repr(good).startswith("Correct")
+    for wrong, hint in ((PlainUnit, "x + residual_branch"), (ReluAfterSum, "no ReLU"),
+                        (DetachedBranch, "gradient through your stack"), (NoParameters, "no trainable")):
+        result = ex.check_residual_unit(wrong)
+        assert not result.passed and repr(result).startswith("Not yet") and hint in result.message, wrong
+    with pytest.raises(TypeError, match="residual_branch"):
+        ex.check_residual_unit(type("NoBranch", (nn.Module,), {"__init__": lambda self, width: nn.Module.__init__(self)}))
+    with pytest.raises(TypeError, match=r"constructible as Linear\(width\)"):
+        ex.check_residual_unit(nn.Linear)
+    with pytest.raises(TypeError, match="class"):
+        ex.check_residual_unit(GoodUnit(4))
+
+
+def test_other_checkers():
+    assert ex.check_scaled_shortcut_prediction(0.9 ** 54).passed
+    assert not ex.check_scaled_shortcut_prediction(0.9 * 54).passed
+    assert not ex.check_scaled_shortcut_prediction("a lot").passed
+
+    def right(values, k):
+        d = np.asarray(values) - np.mean(values)
+        return (d[:len(d) - k] @ d[k:]) / (d @ d)
+
+    def unnormalised(values, k):
+        d = np.asarray(values) - np.mean(values)
+        return d[:len(d) - k] @ d[k:]
+
+    assert ex.check_autocorrelation(right).passed
+    assert not ex.check_autocorrelation(unnormalised).passed
+    assert "raised ZeroDivisionError" in ex.check_autocorrelation(lambda v, k: 1 / 0).message
