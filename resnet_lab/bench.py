@@ -279,7 +279,7 @@ def main(argv=None) -> int:
                     "same run, same model, batch and optimiser. The ratio is printed last.",
         epilog="Example: python -m resnet_lab bench --models resnet20 --iterations 20 --repeats 3")
     parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS),
-                        help="model names (default: %(default)s)")
+                        help=f"model names (default: {' '.join(DEFAULT_MODELS)})")
     parser.add_argument("--batch-size", type=int, default=128, help="images per SGD step (default: %(default)s)")
     parser.add_argument("--iterations", type=int, default=10,
                         help="timed SGD steps per measurement (default: %(default)s)")
