@@ -139,13 +139,24 @@ def linear_pieces(net: ToyNet, half_side: float) -> List[Piece]:
     return [Piece(poly, (w @ A)[0], float((w @ c + c0)[0])) for poly, A, c in cells]
 
 
+def positive_parts(net: ToyNet, half_side: float) -> List[np.ndarray]:
+    """The convex polygons that make up the closure of {f > 0} inside [-half_side, half_side]^2 (exact)."""
+    parts = (_clip(piece.polygon, piece.weight, piece.bias) for piece in linear_pieces(net, half_side))
+    return [part for part in parts if part is not None and _area(part) > 0]
+
+
 def positive_area(net: ToyNet, half_side: float) -> float:
     """Exact area of {f > 0} inside [-half_side, half_side]^2."""
-    total = 0.0
-    for piece in linear_pieces(net, half_side):
-        part = _clip(piece.polygon, piece.weight, piece.bias)
-        total += 0.0 if part is None else _area(part)
-    return total
+    return float(sum(_area(part) for part in positive_parts(net, half_side)))
+
+
+def positive_extent(net: ToyNet, half_side: float) -> float:
+    """The smallest r with {f > 0} inside [-half_side, half_side]^2 contained in [-r, r]^2 (0: none; exact).
+
+    ``positive_extent(net, R) == R`` means the positive region reaches the edge of the square.
+    """
+    parts = positive_parts(net, half_side)
+    return max((float(np.abs(part).max()) for part in parts), default=0.0)
 
 
 def max_on_square_boundary(net: ToyNet, half_side: float = 1.0) -> Tuple[float, np.ndarray]:
@@ -176,12 +187,14 @@ def positive_fraction_on_circles(net: ToyNet, radii: Sequence[float] = (10, 100,
 class Region:
     """What :func:`analyze_region` found about {f > 0}.
 
-    ``verdict``: ``"unbounded"``, ``"bounded"`` (nonempty), ``"empty"`` or ``"undecided"``. ``proved``: True
-    when the far-field argument settles it for the whole plane; False when it rests on the exact areas in
-    the squares of half-side ``SQUARES`` only (then "empty" means empty inside the largest square, and
-    "unbounded" means the positive area grows in every larger square). ``far_max`` is M, ``bias_bound`` B,
-    ``radius`` the proved half-side B/|M| (bounded) or the distance beyond which a ray stays positive
-    (unbounded), ``areas`` the positive areas inside the squares.
+    ``verdict``: ``"empty"``, ``"bounded"`` (nonempty), ``"unbounded"`` or ``"undecided"``.
+    ``proved``: True when the far-field argument (M != 0) settles it for the whole plane. False when it
+    rests on the exact pieces inside the squares of half-side ``SQUARES`` only: then "empty" means no
+    positive point inside the largest square, "bounded" that the positive points inside the largest square
+    all lie within [-r, r]^2 with r = ``extents[-1]`` well inside it, and "unbounded" that the positive
+    region reaches the edge of every square. ``far_max`` is M, ``bias_bound`` B, ``radius`` the proved
+    half-side B/|M| (bounded) or the distance beyond which a ray stays positive (unbounded); ``areas`` and
+    ``extents`` are :func:`positive_area` and :func:`positive_extent` for each square.
     """
 
     verdict: str
@@ -190,6 +203,7 @@ class Region:
     bias_bound: float
     radius: Optional[float]
     areas: Tuple[float, ...]
+    extents: Tuple[float, ...]
 
     @property
     def bounded(self) -> bool:
@@ -197,27 +211,53 @@ class Region:
         return self.verdict in ("empty", "bounded")
 
     def __str__(self) -> str:
-        how = "proved" if self.proved else f"inside [-{SQUARES[-1]:g}, {SQUARES[-1]:g}]^2"
-        extra = ""
-        if self.verdict in ("bounded", "empty") and self.proved:
-            extra = f", within max(|z1|,|z2|) <= {self.radius:.3g}"
-        return f"{self.verdict} ({how}{extra})"
+        if self.proved:
+            extra = f" inside max(|z1|,|z2|) <= {self.radius:.3g}" if self.bounded else ""
+            return f"{self.verdict} (proved{extra})"
+        return f"{self.verdict} (exact inside max(|z1|,|z2|) <= {SQUARES[-1]:g})"
 
 
 def analyze_region(net: ToyNet, squares: Sequence[float] = SQUARES) -> Region:
-    """Empty, bounded or unbounded: the far-field proof when M != 0, else the exact areas in ``squares``."""
+    """Empty, bounded or unbounded: the far-field proof when M != 0, else the exact pieces in ``squares``."""
+    squares = tuple(float(r) for r in squares)
     far_max, _ = max_on_square_boundary(far_field_net(net), 1.0)
     bound = bias_bound(net)
-    areas = tuple(positive_area(net, r) for r in squares)
-    scale = 1e-9 * max(1.0, bias_bound(far_field_net(net)) + 1.0)
-    if far_max > scale:
-        return Region("unbounded", True, far_max, bound, bound / far_max, areas)
-    if far_max < -scale:
+    areas, extents = [], []
+    for r in squares:
+        parts = positive_parts(net, r)
+        areas.append(float(sum(_area(p) for p in parts)))
+        extents.append(max((float(np.abs(p).max()) for p in parts), default=0.0))
+    facts = dict(far_max=far_max, bias_bound=bound, areas=tuple(areas), extents=tuple(extents))
+    tolerance = 1e-9 * max(1.0, bias_bound(far_field_net(net)))
+    if far_max > tolerance:
+        return Region("unbounded", True, radius=bound / far_max, **facts)
+    if far_max < -tolerance:
         radius = bound / -far_max
         inside = positive_area(net, radius) if radius > 0 else 0.0
-        return Region("bounded" if inside > 0 else "empty", True, far_max, bound, radius, areas)
+        return Region("bounded" if inside > 0 else "empty", True, radius=radius, **facts)
     if areas[-1] == 0:
-        return Region("empty", False, far_max, bound, None, areas)
-    if all(a1 > a0 for a0, a1 in zip(areas[:-1], areas[1:])):
-        return Region("unbounded", False, far_max, bound, None, areas)
-    return Region("undecided", False, far_max, bound, None, areas)
+        return Region("empty", False, radius=None, **facts)
+    if all(e >= r * (1 - 1e-9) for e, r in zip(extents, squares)):
+        return Region("unbounded", False, radius=None, **facts)
+    if extents[-1] <= squares[-1] / 10:
+        return Region("bounded", False, radius=None, **facts)
+    return Region("undecided", False, radius=None, **facts)
+
+
+def region_table(runs, regions) -> str:
+    """How many nets of each model and depth have an empty, bounded or unbounded positive region.
+
+    ``runs``: :class:`resnet_lab.toy2d.Run` objects; ``regions``: the matching :class:`Region` objects.
+    """
+    counts = {}
+    for run, region in zip(runs, regions):
+        row = counts.setdefault((run.model, run.depth), {"empty": 0, "bounded": 0, "unbounded": 0,
+                                                         "undecided": 0, "proved": 0, "nets": 0})
+        row[region.verdict] += 1
+        row["proved"] += int(region.proved)
+        row["nets"] += 1
+    lines = [f"{'model':<22}{'depth':>5}{'empty':>7}{'bounded':>9}{'unbounded':>11}{'undecided':>11}   proved"]
+    for (model, depth), row in counts.items():
+        lines.append(f"{model:<22}{depth:>5}{row['empty']:>7}{row['bounded']:>9}{row['unbounded']:>11}"
+                     f"{row['undecided']:>11}   {row['proved']} of {row['nets']}")
+    return "\n".join(lines)
