@@ -24,7 +24,8 @@ the weights, the optimiser step and the loss in float32 (only convolutions and m
 The ratio printed last compares resnet_lab as ``train()`` runs it with the canonical recipe at its best.
 
 Timings on a shared machine are noisy: ``--repeats`` runs every measurement several times, interleaved, and
-reports the median and the range.
+reports the median and the range. When other programs keep the cores busy, torch's multi-threaded kernels wait
+on each other and every pipeline slows down several-fold; ``--threads 1`` then gives steadier ratios.
 """
 from __future__ import annotations
 
