@@ -121,3 +121,27 @@ def test_check_v1_v15_difference(capsys):
     assert ex.check_v1_v15_difference(by_hand // 3) is False
     assert ex.check_v1_v15_difference(None) is False
     assert "too low" in capsys.readouterr().out
+
+
+def test_cifar_stem_comparison_uses_reference_else_a_short_run(monkeypatch, tmp_path):
+    import resnet_lab.experiments as experiments
+    from resnet_lab import cifar_stem
+    from resnet_lab.history import History
+    from resnet_lab.scale import get_scale
+
+    monkeypatch.setenv("RESNET_LAB_FIGURES", str(tmp_path))
+    calls = []
+    monkeypatch.setattr(experiments, "train_or_load",
+                        lambda name, data, scale, **kw: calls.append((name, scale)) or History(model=name))
+    histories, origin = cifar_stem.train_or_load_comparison(data=object(), scale="classroom")
+    assert "short run" in origin and set(histories) == {"resnet18_cifar", "resnet56"}
+    assert {s.name for _, s in calls} == {"classroom-short"}
+    assert all(s.train_per_class == 50 and s.epochs == 2 and s.lr == get_scale("classroom").lr for _, s in calls)
+    for name in cifar_stem.COMPARED:
+        History(model=name, epoch=[1]).save(cifar_stem.reference_path(name))
+    calls.clear()
+    histories, origin = cifar_stem.train_or_load_comparison(data=object(), scale="classroom")
+    assert calls == [] and origin.startswith("Loaded the committed classroom-scale runs")
+    assert histories["resnet56"].model == "resnet56"
+    cifar_stem.train_or_load_comparison(data=object(), scale="smoke")
+    assert [s.name for _, s in calls] == ["smoke", "smoke"]

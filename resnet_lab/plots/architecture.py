@@ -6,6 +6,7 @@ from typing import Dict, Sequence
 
 import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from .style import REFERENCE_COLOR, RESIDUAL_COLOR, save_figure
 
@@ -63,10 +64,13 @@ def plot_table1(rows: Sequence[dict], name: str = "resnet_table1_multiply_adds")
 
 
 def plot_error_curves(histories: Dict[str, object], name: str = "cifar_resnet18_vs_resnet56"):
-    """Test error per epoch of several residual nets (solid, dashed, ... by order)."""
+    """Test error per epoch of several residual nets (solid, dashed, ... by order), on a 0-100% axis with chance."""
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for (label, history), style in zip(histories.items(), ["-", "--", "-.", ":"]):
         ax.plot(history.epoch, history.test_error, style, color=RESIDUAL_COLOR, marker="o", label=label)
+    ax.axhline(90, color=REFERENCE_COLOR, linestyle=":", label="chance (10 classes)")
+    ax.set_ylim(0, 100)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("test error (%)")
     ax.legend(frameon=False)
