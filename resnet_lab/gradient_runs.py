@@ -68,3 +68,35 @@ def train_and_record(model_name: str, data, scale=None, seed: int = 0, every: in
     if history.completed:
         recorder.save(path)
     return history, recorder
+
+
+def main(argv=None) -> int:
+    """``python -m resnet_lab.gradient_runs``: train and record the four nets of notebook 02, section 6."""
+    import argparse
+
+    from .data import load_cifar10
+    from .session import set_threads
+
+    parser = argparse.ArgumentParser(prog="python -m resnet_lab.gradient_runs",
+                                     description="Train CIFAR nets while recording per-layer gradient norms; the "
+                                                 "records land in the run folders under runs/, where notebook 02 "
+                                                 "finds them.")
+    parser.add_argument("--models", nargs="+", default=["plain20", "resnet20", "plain56", "resnet56"])
+    parser.add_argument("--scale", default=None, help="run scale (default: $RESNET_LAB_SCALE, else classroom)")
+    parser.add_argument("--every", type=int, default=10, help="record every this many iterations (default 10)")
+    parser.add_argument("--data", default=None, help="CIFAR-10 location (default: $RESNET_LAB_DATA)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args(argv)
+    set_threads(args.threads)
+    data = load_cifar10(args.data)
+    for model in args.models:
+        history, recorder = train_and_record(model, data, args.scale, seed=args.seed, every=args.every,
+                                             device=args.device)
+        print(f"{history}\n  {recorder} -> {records_path(model, data, args.scale, args.seed, args.every)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -95,17 +95,22 @@ def plot_near_identity_fits(curves: Mapping[str, Sequence[float]], name: str = "
     return fig
 
 
-def plot_jacobian_spectra(spectra: Mapping[str, Sequence[float]], name: str = "jacobian_spectra"):
-    """Singular values of dx_L/dx_0 (largest first) for plain and residual stacks, log scale."""
-    fig, ax = plt.subplots(figsize=(6, 3.6))
+def plot_jacobian_spectra(spectra: Mapping[str, Sequence[float]], linestyles: Optional[Mapping[str, str]] = None,
+                          floor: float = 1e-20, name: str = "jacobian_spectra"):
+    """Singular values of dx_L/dx_0 (largest first) for plain and residual stacks, log scale.
+
+    Values below ``floor`` (zero up to rounding) are drawn at ``floor``.
+    """
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    linestyles = linestyles or {}
     for label, values in spectra.items():
-        values = np.maximum(np.asarray(values, float), 1e-30)
-        ax.plot(np.arange(1, len(values) + 1), values, marker="o", markersize=3, color=family_color(label),
-                linestyle=depth_linestyle(_depth_of(label) or 0, sorted({_depth_of(k) or 0 for k in spectra})),
-                label=label)
+        values = np.maximum(np.asarray(values, float), floor)
+        ax.plot(np.arange(1, len(values) + 1), values, marker="o", markersize=2.5, color=family_color(label),
+                linestyle=linestyles.get(label, "-"), label=label)
     ax.set_yscale("log")
     ax.set_xlabel("singular value index (largest first)")
     ax.set_ylabel("singular value of dx_L/dx_0")
+    ax.set_title(f"Jacobian of the whole stack (values below {floor:g} drawn at {floor:g})", fontsize=10)
     ax.axhline(1.0, color=REFERENCE_COLOR, linewidth=0.8, linestyle=":")
     ax.legend(fontsize=8)
     fig.tight_layout()
