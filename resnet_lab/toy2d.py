@@ -197,23 +197,25 @@ def accuracy(net: ToyNet, points, labels) -> float:
 # ------------------------------------------------------------------------------ training, many at once
 def _affine(weight, h, bias=None):
     """weight [S, out, in] applied to h [S, in, n] (+ bias [S, out]) -> [S, out, n]."""
-    out = (weight.unsqueeze(-1) * h.unsqueeze(1)).sum(2)
-    return out if bias is None else out + bias.unsqueeze(-1)
+    return torch.bmm(weight, h) if bias is None else torch.baddbmm(bias.unsqueeze(-1), weight, h)
 
 
 class _Stack(nn.Module):
-    """Nets of one family and width, depths padded to the deepest: every tensor gets a leading net axis.
+    """Nets of one family and width, deepest first, with their weights stacked along a leading net axis.
 
-    A missing layer is skipped with ``torch.where`` (its weights get exactly zero gradient, so Adam leaves
-    them at zero), so each net follows the same steps it would follow alone.
+    Layer i is applied only to the first ``counts[i]`` nets (those deeper than i); the padding weights of the
+    others get exactly zero gradient, so Adam leaves them at zero and each net follows the steps it would
+    follow alone.
     """
 
     def __init__(self, nets: Sequence[ToyNet]):
         super().__init__()
+        if any(a.depth < b.depth for a, b in zip(nets[:-1], nets[1:])):
+            raise ValueError("stack the nets deepest first")
         self.nets = list(nets)
         self.residual = nets[0].residual
-        depth = max(net.depth for net in nets)
-        self.active = torch.tensor([[i < net.depth for i in range(depth)] for net in nets])
+        depth = nets[0].depth
+        self.counts = [sum(net.depth > i for net in nets) for i in range(depth)]
         self.weights = nn.ParameterList()
         self.names = []
         for i in range(depth):
@@ -231,14 +233,14 @@ class _Stack(nn.Module):
         return ("U.weight", "U.bias", "V.weight") if self.residual else ("linear.weight", "linear.bias")
 
     def forward(self, points):
-        # layout [net, feature, point]: tiny matrix products as broadcast sums are fastest on a CPU
+        # layout [net, feature, point]: the long axis last makes the tiny matrix products fastest on a CPU
         h = points.T.expand(len(self.nets), *points.T.shape)
         per_layer = 3 if self.residual else 2
-        for i in range(self.active.shape[1]):
-            w = self.weights[i * per_layer: (i + 1) * per_layer]
-            a = torch.relu(_affine(w[0], h, w[1]))
-            new = h + _affine(w[2], a) if self.residual else a
-            h = new if i == 0 and not self.residual else torch.where(self.active[:, i, None, None], new, h)
+        for i, k in enumerate(self.counts):
+            w = [p[:k] for p in self.weights[i * per_layer: (i + 1) * per_layer]]
+            a = torch.relu(_affine(w[0], h[:k], w[1]))
+            new = h[:k] + _affine(w[2], a) if self.residual else a
+            h = new if k == len(self.nets) else torch.cat([new, h[k:]])
         return _affine(self.weights[-2], h, self.weights[-1]).squeeze(1)
 
     def write_back(self, nets=None):
@@ -290,6 +292,7 @@ def _train_nets(nets, points, labels, steps, lr, snapshot_every) -> Training:
     groups: Dict[tuple, List[int]] = {}
     for k, net in enumerate(nets):
         groups.setdefault((net.residual, net.width), []).append(k)
+    groups = {key: sorted(members, key=lambda k: -nets[k].depth) for key, members in groups.items()}
     losses = torch.empty(steps, len(nets))
     snapshots: Dict[int, List[ToyNet]] = {}
     for members in groups.values():
@@ -324,9 +327,9 @@ def model_name(residual: bool, width: int) -> str:
     return f"plain, width {width}"
 
 
-@dataclass
+@dataclass(eq=False)
 class Run:
-    """One trained net of the experiment and its accuracies (fractions) and final training loss."""
+    """One trained net of the experiment and its accuracies (fractions) and final training loss (hashable by identity)."""
 
     net: ToyNet
     seed: int

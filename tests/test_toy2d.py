@@ -127,7 +127,7 @@ def test_depth5_residual_net_learns_the_rings():
     points, labels = toy2d.sample_rings(1000, seed=0)
     test_points, test_labels = toy2d.sample_rings(4000, seed=1)
     net = toy2d.ResidualNet(5, seed=0)
-    toy2d.train_nets([net], points, labels, steps=1500)
+    toy2d.train_nets([net], points, labels, steps=600)
     assert toy2d.accuracy(net, test_points, test_labels) >= 0.99
 
 

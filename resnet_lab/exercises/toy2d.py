@@ -50,7 +50,7 @@ def check_sample_annulus(sample_annulus) -> Check:
     """``sample_annulus(n, r_min, r_max, generator) -> [n, 2]``: uniform by area in r_min <= ||z|| <= r_max."""
     generator = torch.Generator().manual_seed(0)
     points, failed = _call(sample_annulus, 20_000, 2.0, 3.0, generator)
-    if failed:
+    if failed is not None:
         return failed
     if not torch.is_tensor(points) or tuple(points.shape) != (20_000, 2):
         return Check(False, f"return a tensor of shape [n, 2], got {getattr(points, 'shape', type(points).__name__)}")
@@ -77,7 +77,7 @@ def check_one_neuron_block(block) -> Check:
     b = torch.randn(1, generator=generator, dtype=torch.float64)
     V = torch.randn(2, 1, generator=generator, dtype=torch.float64)
     out, failed = _call(block, z, U, b, V)
-    if failed:
+    if failed is not None:
         return failed
     if not torch.is_tensor(out) or tuple(out.shape) != (50, 2):
         return Check(False, f"return one output row per input row, shape [n, 2]; got "
@@ -97,7 +97,7 @@ def check_parameter_count(count) -> Check:
         for width in (1, 2, 3, 5):
             for depth in (1, 2, 5):
                 got, failed = _call(count, width, depth, residual)
-                if failed:
+                if failed is not None:
                     return failed
                 expected = toy2d.count_parameters(toy2d.make_net(width, depth, residual))
                 if got != expected:
