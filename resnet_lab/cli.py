@@ -10,26 +10,44 @@ from .scale import SCALES
 
 def _train_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser(
-        "train", help="train a model on CIFAR-10, with checkpoints and a History JSON",
-        description="Train a CIFAR-10 model at a named scale. Writes OUT/checkpoint.pt after every epoch and "
-                    "OUT/history.json; --resume continues an interrupted run exactly where it stopped.",
-        epilog="Example: python -m resnet_lab train --model resnet56 --scale paper --out runs/resnet56-paper")
+        "train", help="train a model on CIFAR-10 or an image-folder data set, with checkpoints and a History JSON",
+        description="Train a CIFAR-10 model at a named scale, or an ImageNet model on an image-folder data set. "
+                    "Writes OUT/checkpoint.pt after every epoch and OUT/history.json; --resume continues an "
+                    "interrupted run exactly where it stopped. Under torchrun it trains with "
+                    "DistributedDataParallel, one process per GPU, and rank 0 writes OUT.",
+        epilog="Examples: python -m resnet_lab train --model resnet56 --scale paper --out runs/resnet56-paper\n"
+               "  torchrun --nproc_per_node=8 -m resnet_lab train --model resnet50 --data-format imagefolder "
+               "--data /data/imagenet --out runs/resnet50-imagenet",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True,
-                   help="plainN or resnetN with N = 6n+2 (20, 32, 44, 56, 110, ...), or resnet18_cifar, resnet50_cifar")
+                   help="plainN or resnetN with N = 6n+2 (20, 32, 44, 56, 110, ...), resnet18_cifar, resnet50_cifar, "
+                        "or the ImageNet nets resnet18, resnet34, resnet50, resnet101, resnet152")
     p.add_argument("--scale", default=None, choices=sorted(SCALES),
                    help="run scale (default: $RESNET_LAB_SCALE, else classroom); 'paper' is He et al. 2015's recipe")
     p.add_argument("--data", default=None,
-                   help="CIFAR-10 location: a folder or .tar.gz (default: $RESNET_LAB_DATA, else the cache folder)")
+                   help="CIFAR-10 location: a folder or .tar.gz (default: $RESNET_LAB_DATA, else the cache folder); "
+                        "with --data-format imagefolder, the folder holding train/<class>/* and val/<class>/*")
+    p.add_argument("--data-format", choices=["cifar10", "imagefolder"], default="cifar10",
+                   help="cifar10 (default): CIFAR-10 in memory at a --scale; imagefolder: an ImageNet-style folder "
+                        "read by a DataLoader with the standard transforms and the ImageNet recipe (90 epochs, "
+                        "batch 256, lr 0.1 / 10 at epochs 30 and 60)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="imagefolder: DataLoader worker processes per training process (default: the CPU cores "
+                        "per process, at most 8)")
+    p.add_argument("--image-size", type=int, default=224,
+                   help="imagefolder: training crop and evaluation centre crop in pixels (default 224)")
     p.add_argument("--download", action="store_true", help="download the official CIFAR-10 if it is not there")
     p.add_argument("--out", default=None, help="output folder (default: runs/MODEL-SCALE-seedSEED)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--seed", type=int, default=0, help="seed for initialisation, shuffling and augmentation")
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: the fastest available)")
+    p.add_argument("--device", default=None,
+                   help="cpu, cuda, cuda:1, mps (default: the fastest available; under torchrun cuda:LOCAL_RANK)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--epochs", type=int, default=None, help="override the scale's length in epochs")
     p.add_argument("--iterations", type=int, default=None, help="override the scale's length in iterations")
     p.add_argument("--lr", type=float, default=None, help="override the scale's initial learning rate")
-    p.add_argument("--batch-size", type=int, default=None, help="override the scale's batch size")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="override the scale's batch size (the whole batch, shared by all torchrun processes)")
     p.add_argument("--width", type=int, default=None, help="override the CIFAR nets' first-stage filters (16)")
     p.add_argument("--shortcut", choices=["A", "B"], default=None, help="CIFAR shortcut option (default A)")
     p.add_argument("--warmup", type=int, default=None, help="linear warm-up iterations (the paper warms up ResNet-110)")
@@ -40,11 +58,36 @@ def _train_parser(sub) -> argparse.ArgumentParser:
 
 
 def run_train(args) -> int:
+    from .distributed import barrier, process_group
+
+    with process_group(args.device) as context:
+        say = print if context.is_main else (lambda *a, **k: None)
+        if context.world_size > 1:
+            say(f"distributed: {context.world_size} processes, {context.device.type} "
+                f"({'nccl' if context.device.type == 'cuda' else 'gloo'})")
+            args.device = str(context.device)
+        if not context.is_main:
+            barrier()  # rank 0 reads (and caches or downloads) the data first
+        try:
+            run = _prepare_imagefolder(args, say) if args.data_format == "imagefolder" else _prepare_cifar(args, say)
+        finally:
+            if context.is_main:
+                barrier()
+        model, train_set, eval_set, eval_name, config, out, workers = run
+        from .train import train
+
+        history = train(model, train_set, eval_set, config, out=out, resume=args.resume, device=args.device,
+                        progress=not args.no_progress, eval_name=eval_name, model_name=args.model, workers=workers)
+        say(history)
+        say(f"checkpoint and history in {out}")
+        return 130 if history.interrupted else 0
+
+
+def _prepare_cifar(args, say):
     from .data import load_cifar10
     from .experiments import build_model, split_for_scale
     from .scale import get_scale
     from .session import seed_everything, set_threads
-    from .train import train
 
     scale = get_scale(args.scale)
     changes = {k: v for k, v in {"lr": args.lr, "batch_size": args.batch_size, "width": args.width,
@@ -55,19 +98,43 @@ def run_train(args) -> int:
     set_threads(args.threads)
     out = Path(args.out) if args.out else Path("runs") / f"{args.model}-{scale.name}-seed{args.seed}"
     data = load_cifar10(args.data, download=args.download or None)
-    print(f"data: {data.source}")
+    say(f"data: {data.source}")
     seed_everything(args.seed)
     options = {"shortcut": args.shortcut} if args.shortcut else {}
     model = build_model(args.model, scale, **options)
     train_set, eval_set, eval_name = split_for_scale(data, scale, args.seed)
-    print(f"{args.model}: {sum(p.numel() for p in model.parameters()):,} parameters; "
-          f"{len(train_set):,} training images, {len(eval_set):,} {eval_name} images; scale {scale.name}")
-    history = train(model, train_set, eval_set, scale.train_config(seed=args.seed, precision=args.precision),
-                    out=out, resume=args.resume, device=args.device, progress=not args.no_progress,
-                    eval_name=eval_name, model_name=args.model)
-    print(history)
-    print(f"checkpoint and history in {out}")
-    return 130 if history.interrupted else 0
+    say(f"{args.model}: {sum(p.numel() for p in model.parameters()):,} parameters; "
+        f"{len(train_set):,} training images, {len(eval_set):,} {eval_name} images; scale {scale.name}")
+    config = scale.train_config(seed=args.seed, precision=args.precision)
+    return model, train_set, eval_set, eval_name, config, out, 0
+
+
+def _prepare_imagefolder(args, say):
+    from .experiments import is_cifar_family
+    from .imagenet_data import default_workers, imagenet_config, load_image_folder
+    from .models import get_model
+    from .session import seed_everything, set_threads
+
+    if args.scale is not None or args.download:
+        raise ValueError("--scale and --download are for CIFAR-10; with --data-format imagefolder the recipe is "
+                         "the ImageNet one, changed with --epochs, --iterations, --lr, --batch-size, --warmup")
+    set_threads(args.threads)
+    out = Path(args.out) if args.out else Path("runs") / f"{args.model}-imagefolder-seed{args.seed}"
+    data = load_image_folder(args.data, args.image_size)
+    say(f"data: {data.source}")
+    seed_everything(args.seed)
+    options = {"num_classes": len(data.classes)}
+    if is_cifar_family(args.model):
+        options.update({k: v for k, v in {"width": args.width, "shortcut": args.shortcut}.items() if v is not None})
+    elif args.width is not None or args.shortcut is not None:
+        raise ValueError("--width and --shortcut apply to the CIFAR nets (plainN, resnetN with N = 6n+2) only")
+    model = get_model(args.model, **options)
+    workers = default_workers() if args.workers is None else args.workers
+    say(f"{args.model}: {sum(p.numel() for p in model.parameters()):,} parameters; {len(data.train):,} training "
+        f"images, {len(data.eval):,} {data.eval_name} images, {len(data.classes)} classes; {workers} loader workers")
+    config = imagenet_config(epochs=args.epochs, iterations=args.iterations, lr=args.lr, batch_size=args.batch_size,
+                             warmup_iterations=args.warmup, seed=args.seed, precision=args.precision)
+    return model, data.train, data.eval, data.eval_name, config, out, workers
 
 
 def main(argv=None) -> int:

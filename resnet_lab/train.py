@@ -5,6 +5,11 @@ drawn, augmented and normalised on the training device, with no per-image Python
 an evaluation and an atomic checkpoint (model, optimiser, iteration, RNG states, history), so a run that is
 interrupted loses nothing: ``train(..., resume=True)`` continues it and ends with the same History as a run
 that was never stopped.
+
+Under ``torchrun`` (see :mod:`resnet_lab.distributed`) the same function trains with DistributedDataParallel:
+the recipe's batch is the global batch, each rank trains on its slice of it, and the History is that of the
+whole batch. ``train_set`` may also be a torch ``Dataset`` of (image tensor, label) pairs, such as an
+ImageNet ``ImageFolder`` (:mod:`resnet_lab.imagenet_data`); it is then read by a multi-worker ``DataLoader``.
 """
 from __future__ import annotations
 
@@ -154,24 +159,85 @@ def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, x: torc
 
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, data, batch_size: int = 500, device=None,
-             dtype: Optional[torch.dtype] = None) -> Tuple[float, float]:
-    """Mean cross-entropy and error (%) of ``model`` on ``data`` (an ``Images``), in eval mode."""
+             dtype: Optional[torch.dtype] = None, workers: int = 0) -> Tuple[float, float]:
+    """Mean cross-entropy and error (%) of ``model`` on ``data`` (an ``Images`` or a torch ``Dataset``), in eval mode.
+
+    In a process group every rank evaluates its share of ``data`` and the sums are added up across ranks, so
+    every rank must call it and all get the numbers for the whole of ``data``.
+    """
+    from .distributed import all_reduce_sum, rank, world_size
+
     device = torch.device(device) if device is not None else next(model.parameters()).device
     channels_last = device.type != "mps"
     was_training = model.training
     model.eval()
     loss_sum = torch.zeros((), device=device)
     errors = torch.zeros((), device=device, dtype=torch.long)
-    for start in range(0, len(data.labels), batch_size):
-        x = prepare_batch(data.images[start:start + batch_size].to(device), None, False, channels_last)
-        y = data.labels[start:start + batch_size].to(device)
+    for x, y in _evaluation_batches(data, batch_size, device, channels_last, rank(), world_size(), workers):
         with torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
             logits = model(x)
         loss_sum += F.cross_entropy(logits.float(), y, reduction="sum")
         errors += (logits.argmax(1) != y).sum()
     model.train(was_training)
-    n = len(data.labels)
+    all_reduce_sum(loss_sum)
+    all_reduce_sum(errors)
+    n = _size(data)
     return loss_sum.item() / n, 100.0 * errors.item() / n
+
+
+def _evaluation_batches(data, batch_size: int, device, channels_last: bool, rank: int, world: int, workers: int):
+    """(x, y) batches of this rank's share of ``data``: a contiguous block of an ``Images``."""
+    if not _is_images(data):
+        from .imagenet_data import loader_evaluation_batches
+
+        yield from loader_evaluation_batches(data, batch_size, device, channels_last, rank, world, workers)
+        return
+    share = math.ceil(len(data.labels) / world)
+    first, end = min(rank * share, len(data.labels)), min((rank + 1) * share, len(data.labels))
+    for start in range(first, end, batch_size):
+        stop = min(start + batch_size, end)
+        x = prepare_batch(data.images[start:stop].to(device), None, False, channels_last)
+        yield x, data.labels[start:stop].to(device)
+
+
+class TensorBatches:
+    """The training batches of an ``Images`` held on the device, drawn with no per-image Python.
+
+    Every epoch is a permutation drawn from :func:`epoch_generator`, cut into batches of ``batch_size``; the
+    crops and flips of a whole batch are drawn from the same generator. In a process group every rank draws
+    the same permutation and the same crops and keeps its slice of each batch, so the ranks together train on
+    exactly the batches (and augmentations) of a single-process run, and each example once per epoch.
+    """
+
+    def __init__(self, data, config: "TrainConfig", device, channels_last: bool, rank: int = 0, world: int = 1):
+        self.images, self.labels = data.images.to(device), data.labels.to(device)
+        self.config, self.device, self.channels_last = config, device, channels_last
+        self.mine = slice(rank * config.batch_size // world, (rank + 1) * config.batch_size // world)
+        self.per_epoch = len(self.labels) // config.batch_size
+
+    def epoch(self, epoch: int, steps: int):
+        """Yield ``steps`` batches ``(indices, x, y)`` of epoch ``epoch`` (indices into the data set)."""
+        from .data import crop_and_flip, draw_crops_and_flips, normalize
+
+        size, augment = self.config.batch_size, self.config.augment
+        generator = epoch_generator(self.config.seed, epoch)
+        order = torch.randperm(len(self.labels), generator=generator).to(self.device)
+        for step in range(steps):
+            idx = order[step * size:(step + 1) * size][self.mine]
+            images = self.images[idx]
+            if augment:
+                offsets, flips = draw_crops_and_flips(size, generator)
+                images = crop_and_flip(images, offsets[self.mine], flips[self.mine])
+            x = normalize(images)
+            yield idx, (x.contiguous(memory_format=torch.channels_last) if self.channels_last else x), self.labels[idx]
+
+
+def _is_images(data) -> bool:
+    return hasattr(data, "images") and hasattr(data, "labels")
+
+
+def _size(data) -> int:
+    return len(data.labels) if _is_images(data) else len(data)
 
 
 def epoch_generator(seed: int, epoch: int) -> torch.Generator:
@@ -244,26 +310,41 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.S
 
 def train(model: torch.nn.Module, train_set, eval_set, config: TrainConfig, *, out=None, resume: bool = False,
           device=None, progress: bool = True, after_backward: Optional[Callable] = None,
-          eval_name: str = "test", model_name: str = "") -> History:
+          eval_name: str = "test", model_name: str = "", on_batch: Optional[Callable] = None,
+          workers: int = 0) -> History:
     """Train ``model`` on ``train_set`` and evaluate it on ``eval_set`` after every epoch.
 
     ``out``: a folder for ``checkpoint.pt`` (written atomically every epoch) and ``history.json``.
     ``resume=True`` continues from the checkpoint there. ``after_backward(iteration, model)`` is called after
-    each backward pass, before the optimiser step. Ctrl-C (or a kernel interrupt) stops the run, keeps the last
-    checkpoint intact and returns what was trained. A NaN or infinite loss raises :class:`TrainingDiverged`.
+    each backward pass, before the optimiser step; ``on_batch(iteration, indices)`` before each step, with the
+    positions in ``train_set`` of the examples this process trains on. Ctrl-C (or a kernel interrupt) stops the
+    run, keeps the last checkpoint intact and returns what was trained. A NaN or infinite loss raises
+    :class:`TrainingDiverged`. ``workers``: DataLoader worker processes when the data sets are torch Datasets.
+
+    In a process group (``torchrun``; :mod:`resnet_lab.distributed`) the model is wrapped in
+    DistributedDataParallel, each rank trains on ``batch_size / world_size`` examples of every batch, the
+    History holds the numbers of the whole batch on every rank, and rank 0 alone writes ``out``.
     """
+    from . import distributed
     from .session import default_device
 
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig (e.g. scale.train_config()), got {type(config).__name__}")
     for name, data in (("train_set", train_set), ("eval_set", eval_set)):
-        if not (hasattr(data, "images") and hasattr(data, "labels")):
+        if not (_is_images(data) or isinstance(data, torch.utils.data.Dataset)):
             raise TypeError(f"{name} must be a resnet_lab.data.Images (uint8 images and labels), "
-                            f"got {type(data).__name__}")
-    if len(train_set.labels) < config.batch_size:
-        raise ValueError(f"train_set has {len(train_set.labels)} images, fewer than one batch of "
+                            f"or a torch Dataset of (image, label) pairs, got {type(data).__name__}")
+    if _size(train_set) < config.batch_size:
+        raise ValueError(f"train_set has {_size(train_set)} images, fewer than one batch of "
                          f"{config.batch_size}; lower batch_size or use more images.")
+    rank, world = distributed.rank(), distributed.world_size()
+    if config.batch_size % world:
+        raise ValueError(f"batch_size {config.batch_size} does not split evenly over {world} processes; the "
+                         f"batch size is that of the whole batch, so choose a multiple of {world}.")
+    main = rank == 0
     device = torch.device(device) if device is not None else default_device()
+    if world > 1 and device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
     channels_last = device.type != "mps"
     dtype = autocast_dtype(device, config.precision)
     out = Path(out) if out is not None else None
@@ -273,40 +354,54 @@ def train(model: torch.nn.Module, train_set, eval_set, config: TrainConfig, *, o
     optimizer = make_optimizer(model, config)
     history = History(model=model_name or type(model).__name__, config=config.to_dict(), eval_name=eval_name)
     iteration = 0
-    if out is not None and (out / CHECKPOINT).exists():
+    # rank 0 reads the output folder and tells the others, so only it needs to see the files
+    found = distributed.broadcast_object(out is not None and (out / CHECKPOINT).exists() if main else None)
+    if found:
         if not resume:
             raise FileExistsError(f"{out} already holds a run. Pass resume=True (--resume) to continue it, "
                                   "or choose another output folder.")
-        iteration, history = _restore(load_checkpoint(out / CHECKPOINT), model, optimizer, config, out)
+        checkpoint = distributed.broadcast_object(load_checkpoint(out / CHECKPOINT) if main else None)
+        iteration, history = _restore(checkpoint, model, optimizer, config, out)
 
-    images, labels = train_set.images.to(device), train_set.labels.to(device)
-    per_epoch = len(labels) // config.batch_size
+    if _is_images(train_set):
+        batches = TensorBatches(train_set, config, device, channels_last, rank, world)
+    else:
+        from .imagenet_data import LoaderBatches
+
+        batches = LoaderBatches(train_set, config, device, channels_last, rank, world, workers)
+    net = model
+    if world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None)
+        if after_backward is not None:
+            user_hook = after_backward
+            after_backward = lambda i, _: user_hook(i, model)  # noqa: E731 (the plain model, not the wrapper)
+    per_epoch = batches.per_epoch
     total = config.total_iterations(per_epoch)
     n_epochs = math.ceil(total / per_epoch)
     start_time = time.perf_counter() - (history.time[-1] if history.time else 0.0)
-    bar = tqdm(total=total, initial=iteration, desc=history.model, unit="it", disable=not progress,
+    bar = tqdm(total=total, initial=iteration, desc=history.model, unit="it", disable=not (progress and main),
                dynamic_ncols=True)
     model.train()
     losses, errors, flushed = [], [], 0
     try:
         for epoch in range(iteration // per_epoch, n_epochs):
-            generator = epoch_generator(config.seed, epoch)
-            order = torch.randperm(len(labels), generator=generator).to(device)
             losses, errors, flushed = [], [], 0
             steps = min(per_epoch, total - epoch * per_epoch)
-            for step in range(steps):
+            for step, (idx, x, y) in enumerate(batches.epoch(epoch, steps)):
                 lr = learning_rate(config, iteration, total)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
-                idx = order[step * config.batch_size:(step + 1) * config.batch_size]
-                x = prepare_batch(images[idx], generator if config.augment else None, config.augment, channels_last)
-                loss, wrong = train_step(model, optimizer, x, labels[idx], dtype, after_backward, iteration)
+                if on_batch is not None:
+                    on_batch(iteration, idx)
+                loss, wrong = train_step(net, optimizer, x, y, dtype, after_backward, iteration)
                 losses.append(loss)
                 errors.append(wrong)
                 iteration += 1
                 if len(losses) % 25 == 0 or step == steps - 1:
                     flushed += _flush(history, losses[flushed:], errors[flushed:], config, total, bar)
-            test_loss, test_error = evaluate(model, eval_set, config.eval_batch_size, device, dtype)
+            distributed.broadcast_buffers(model)  # rank 0's BatchNorm statistics, as in its checkpoint
+            test_loss, test_error = evaluate(model, eval_set, config.eval_batch_size, device, dtype, workers)
             n = steps
             history.epoch.append(epoch + 1)
             history.epoch_iteration.append(iteration)
@@ -319,26 +414,37 @@ def train(model: torch.nn.Module, train_set, eval_set, config: TrainConfig, *, o
             history.completed = iteration >= total
             bar.set_postfix_str(f"epoch {epoch + 1}: train err {history.train_error[-1]:.1f}%, "
                                 f"{eval_name} err {test_error:.1f}%")
-            if out is not None:
+            if out is not None and main:
                 save_checkpoint(out / CHECKPOINT, model, optimizer, iteration, history)
                 history.save(out / HISTORY)
     except KeyboardInterrupt:
-        if len(losses) > flushed:
+        if len(losses) > flushed and world == 1:  # with several ranks, the others may not be there to sum with
             _flush(history, losses[flushed:], errors[flushed:], config, total, bar)
         history.interrupted = True
         where = f"the checkpoint in {out} (epoch {history.epoch[-1]}) is intact; resume with resume=True" \
             if out is not None and history.epoch else "no checkpoint was written"
-        print(f"Interrupted at iteration {iteration}: {where}.")
+        if main:
+            print(f"Interrupted at iteration {iteration}: {where}.")
     finally:
         bar.close()
     return history
 
 
 def _flush(history: History, losses: list, errors: list, config: TrainConfig, total: int, bar) -> int:
-    """Move pending per-iteration numbers off the device into ``history``; stop on a non-finite loss."""
+    """Move pending per-iteration numbers off the device into ``history``; stop on a non-finite loss.
+
+    In a process group the losses (means over each rank's slice) are averaged and the errors added up across
+    ranks first, so every rank records the numbers of the whole batch.
+    """
+    from .distributed import all_reduce_sum, world_size
+
     done = len(history.iter_loss)
-    new_losses = torch.stack(losses).tolist()
-    new_errors = [100.0 * e / config.batch_size for e in torch.stack(errors).tolist()]
+    losses, errors = torch.stack(losses), torch.stack(errors)
+    if world_size() > 1:
+        losses = all_reduce_sum(losses) / world_size()
+        all_reduce_sum(errors)
+    new_losses = losses.tolist()
+    new_errors = [100.0 * e / config.batch_size for e in errors.tolist()]
     for offset, value in enumerate(new_losses):
         if not math.isfinite(value):
             at = done + offset
