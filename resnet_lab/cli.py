@@ -11,13 +11,15 @@ from .scale import SCALES
 def _train_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "train", help="train a model on CIFAR-10 or an image-folder data set, with checkpoints and a History JSON",
-        description="Train a CIFAR-10 model at a named scale, or an ImageNet model on an image-folder data set. "
-                    "Writes OUT/checkpoint.pt after every epoch and OUT/history.json; --resume continues an "
-                    "interrupted run exactly where it stopped. Under torchrun it trains with "
-                    "DistributedDataParallel, one process per GPU, and rank 0 writes OUT.",
-        epilog="Examples: python -m resnet_lab train --model resnet56 --scale paper --out runs/resnet56-paper\n"
-               "  torchrun --nproc_per_node=8 -m resnet_lab train --model resnet50 --data-format imagefolder "
-               "--data /data/imagenet --out runs/resnet50-imagenet",
+        description="Train a CIFAR-10 model at a named scale, or an ImageNet model on an image-folder data set.\n"
+                    "Writes OUT/checkpoint.pt after every epoch and OUT/history.json; --resume continues an\n"
+                    "interrupted run exactly where it stopped. Under torchrun it trains with\n"
+                    "DistributedDataParallel, one process per GPU, and rank 0 alone writes OUT.",
+        epilog="examples:\n"
+               "  python -m resnet_lab train --model resnet56 --scale paper --out runs/resnet56-paper\n"
+               "  torchrun --nproc_per_node=4 -m resnet_lab train --model resnet56 --scale paper\n"
+               "  torchrun --nproc_per_node=8 -m resnet_lab train --model resnet50 --data-format imagefolder \\\n"
+               "      --data /data/imagenet --out runs/resnet50-imagenet",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True,
                    help="plainN or resnetN with N = 6n+2 (20, 32, 44, 56, 110, ...), resnet18_cifar, resnet50_cifar, "

@@ -47,7 +47,7 @@ def eval_transform(size: int = 224):
 
 @dataclass
 class ImageFolderData:
-    """The two splits of an image-folder data set (torchvision ``ImageFolder``\\ s) and its class names."""
+    """The two splits of an image-folder data set (torchvision ImageFolders) and its class names."""
 
     train: Dataset
     eval: Dataset
@@ -57,7 +57,7 @@ class ImageFolderData:
 
 
 def load_image_folder(root, size: int = 224) -> ImageFolderData:
-    """``root/train/<class>/*`` and ``root/val/<class>/*`` (or ``validation``, ``test``) as ``ImageFolder``\\ s."""
+    """``root/train/<class>/*`` and ``root/val/<class>/*`` (or ``validation``, ``test``) as torchvision ImageFolders."""
     from torchvision.datasets import ImageFolder
 
     if root is None:
@@ -123,8 +123,9 @@ class LoaderBatches:
     """The training batches of a torch ``Dataset``: a ``DataLoader`` over a ``DistributedSampler``.
 
     The sampler shuffles with the run's seed and the epoch number (``set_epoch``), the same permutation on every
-    rank, and gives rank r every world-th example of it, so the ranks share each epoch without overlap. Each
-    DataLoader worker's random crops are seeded from the seed, the epoch and the rank.
+    rank, and gives rank r every world-th example of it, so the ranks share each epoch without overlap. The random
+    crops are seeded from the seed, the epoch and the rank, so a resumed run draws the crops an uninterrupted one
+    would.
     """
 
     def __init__(self, dataset: Dataset, config, device, channels_last: bool, rank: int = 0, world: int = 1,
@@ -140,7 +141,10 @@ class LoaderBatches:
         """Yield ``steps`` batches ``(indices, x, y)`` of epoch ``epoch`` (indices into the data set)."""
         self.sampler.set_epoch(epoch)
         order = torch.tensor(list(self.sampler))
-        generator = torch.Generator().manual_seed((self.config.seed * 1_000_003 + epoch) * 1009 + self.rank)
+        seed = (self.config.seed * 1_000_003 + epoch) * 1009 + self.rank
+        generator = torch.Generator().manual_seed(seed)  # seeds the workers' random crops
+        if self.workers == 0:
+            torch.manual_seed(seed)  # the crops are drawn here, from torch's global generator
         loader = _loader(self.dataset, self.batch_size, self.device, self.workers, self.sampler, generator,
                          drop_last=True)
         batches = iter(loader)

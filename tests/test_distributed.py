@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 from PIL import Image
+from torch.utils.data import TensorDataset
 
 from resnet_lab import distributed
 from resnet_lab.data import Images
@@ -77,6 +78,11 @@ def _worker(rank, port, folder):
                         on_batch=interrupt_at(6))  # in the middle of epoch 2, on both ranks
         resumed = train(small_model(seed=1), train_set, test_set, config(), out=shared, resume=True, progress=False)
         record.update(partial=partial.to_dict(), resumed=resumed.to_dict())
+        floats = TensorDataset(train_set.images.float() / 255, train_set.labels)  # a Dataset: the DataLoader path
+        loaded, model = [], small_model()
+        train(model, floats, TensorDataset(test_set.images.float() / 255, test_set.labels), config(epochs=2),
+              progress=False, on_batch=lambda i, idx: loaded.append((i, idx.tolist())))
+        record.update(loaded=loaded, loaded_weights=model.state_dict())
     record["after"] = distributed.is_distributed()
     torch.save(record, folder / f"rank{rank}.pt")
 
@@ -120,6 +126,17 @@ def test_every_example_once_per_epoch_in_the_single_process_batches(two_ranks):
             assert batches[0][i] + batches[1][i] == order[16 * step:16 * (step + 1)]
             together += batches[0][i] + batches[1][i]
         assert sorted(together) == list(range(64)), epoch
+
+
+def test_dataloader_path_shares_every_epoch_between_the_ranks(two_ranks):
+    _, (first, second) = two_ranks
+    for key, value in first["loaded_weights"].items():
+        assert torch.equal(value, second["loaded_weights"][key]), key
+    assert [i for i, _ in first["loaded"]] == [i for i, _ in second["loaded"]] == list(range(8))  # 64 / 16 x 2
+    for epoch in range(2):
+        mine = [sum((idx for i, idx in r["loaded"] if i // 4 == epoch), []) for r in (first, second)]
+        assert len(mine[0]) == len(mine[1]) == 32 and sorted(mine[0] + mine[1]) == list(range(64)), epoch
+    assert first["loaded"][0][1] != first["loaded"][4][1]  # reshuffled every epoch (set_epoch)
 
 
 def test_only_rank_0_writes_and_its_checkpoint_loads_into_a_plain_model(two_ranks):
@@ -177,7 +194,8 @@ def tiny_image_folder(tmp_path_factory):
         for name in ("cat", "dog", "fox"):
             (root / split / name).mkdir(parents=True)
             for i in range(count):
-                Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(root / split / name / f"{i}.png")
+                pixels = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
+                Image.fromarray(pixels).save(root / split / name / f"{i}.png")
     return root
 
 
