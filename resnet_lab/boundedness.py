@@ -204,6 +204,7 @@ class Region:
     radius: Optional[float]
     areas: Tuple[float, ...]
     extents: Tuple[float, ...]
+    squares: Tuple[float, ...] = SQUARES
 
     @property
     def bounded(self) -> bool:
@@ -212,9 +213,16 @@ class Region:
 
     def __str__(self) -> str:
         if self.proved:
-            extra = f" inside max(|z1|,|z2|) <= {self.radius:.3g}" if self.bounded else ""
+            extra = f" inside max(|z1|,|z2|) <= {self.radius:.3g}" if self.verdict == "bounded" else ""
             return f"{self.verdict} (proved{extra})"
-        return f"{self.verdict} (exact inside max(|z1|,|z2|) <= {SQUARES[-1]:g})"
+        edge = f"{self.squares[-1]:g}"
+        if self.verdict == "empty":
+            return f"empty (exact: no positive point with max(|z1|,|z2|) <= {edge})"
+        if self.verdict == "unbounded":
+            return f"unbounded (exact: reaches the edge of every square up to max(|z1|,|z2|) = {edge})"
+        if self.verdict == "bounded":
+            return f"bounded (exact: inside max(|z1|,|z2|) <= {self.extents[-1]:.3g}, checked out to {edge})"
+        return f"undecided (checked out to max(|z1|,|z2|) = {edge})"
 
 
 def analyze_region(net: ToyNet, squares: Sequence[float] = SQUARES) -> Region:
@@ -227,7 +235,7 @@ def analyze_region(net: ToyNet, squares: Sequence[float] = SQUARES) -> Region:
         parts = positive_parts(net, r)
         areas.append(float(sum(_area(p) for p in parts)))
         extents.append(max((float(np.abs(p).max()) for p in parts), default=0.0))
-    facts = dict(far_max=far_max, bias_bound=bound, areas=tuple(areas), extents=tuple(extents))
+    facts = dict(far_max=far_max, bias_bound=bound, areas=tuple(areas), extents=tuple(extents), squares=squares)
     tolerance = 1e-9 * max(1.0, bias_bound(far_field_net(net)))
     if far_max > tolerance:
         return Region("unbounded", True, radius=bound / far_max, **facts)

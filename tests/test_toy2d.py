@@ -188,3 +188,20 @@ def test_far_field_and_bias_bound():
 def test_region_checks_reject_other_models():
     with pytest.raises(TypeError, match="toy net"):
         boundedness.analyze_region(torch.nn.Linear(2, 1))
+
+
+def test_explorer_trains_and_scrubs(monkeypatch):
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from resnet_lab.widgets import toy2d as explorer
+
+    matplotlib.use("Agg")
+    monkeypatch.setattr(plt, "show", lambda *a, **k: plt.close("all"))
+    points, labels = toy2d.sample_rings(100, seed=0)
+    box, controls = explorer.build_explorer(points, labels, points, labels, steps=100, frames=4)
+    controls["depth"].value, controls["residual"].value = 2, False
+    controls["train"].click()
+    assert list(controls["step"].options) == [0, 25, 50, 75, 100] and controls["step"].value == 100
+    controls["step"].value = 25   # redraws at an earlier snapshot without error
+    assert controls["train"].description == "Train"

@@ -29,8 +29,17 @@ def _draw(snapshots, losses, step, points, labels, test_points, test_labels):
 def explore_toy_nets(points=None, labels=None, test_points=None, test_labels=None, steps=3000, frames=30):
     """Controls for width, depth, residual on/off and seed; "Train" trains one net (full-batch Adam, lr 0.01)
     keeping ``frames`` snapshots, and the step slider redraws the decision region at any of them."""
-    import ipywidgets as w
     from IPython.display import display
+
+    box, controls = build_explorer(points, labels, test_points, test_labels, steps, frames)
+    display(box)
+    controls["train"].click()
+
+
+def build_explorer(points=None, labels=None, test_points=None, test_labels=None, steps=3000, frames=30):
+    """The explorer's widget box and a dict of its controls (``width``, ``depth``, ``residual``, ``seed``,
+    ``steps``, ``train``, ``step``, ``output``), not yet displayed or trained."""
+    import ipywidgets as w
 
     if points is None:
         points, labels = toy2d.sample_rings(1000, seed=0)
@@ -70,5 +79,6 @@ def explore_toy_nets(points=None, labels=None, test_points=None, test_labels=Non
 
     train.on_click(run)
     step.observe(redraw, "value")
-    display(w.VBox([w.HBox([width, depth, seed]), w.HBox([residual, n_steps, train]), step, out]))
-    run()
+    box = w.VBox([w.HBox([width, depth, seed]), w.HBox([residual, n_steps, train]), step, out])
+    return box, dict(width=width, depth=depth, residual=residual, seed=seed, steps=n_steps, train=train, step=step,
+                     output=out)
