@@ -205,3 +205,41 @@ def test_explorer_trains_and_scrubs(monkeypatch):
     assert list(controls["step"].options) == [0, 25, 50, 75, 100] and controls["step"].value == 100
     controls["step"].value = 25   # redraws at an earlier snapshot without error
     assert controls["train"].description == "Train"
+
+
+# ------------------------------------------------------------------------------------------- exercises
+def test_exercise_checkers_accept_solutions_and_explain_mistakes():
+    from resnet_lab.exercises import toy2d as ex
+
+    def not_done(*args):
+        raise NotImplementedError
+
+    assert not ex.check_sample_annulus(not_done) and "NotImplementedError" in repr(ex.check_sample_annulus(not_done))
+    assert ex.check_sample_annulus(toy2d.sample_annulus).passed
+
+    def uniform_radius(n, r_min, r_max, generator):
+        r = r_min + (r_max - r_min) * torch.rand(n, generator=generator)
+        t = 2 * math.pi * torch.rand(n, generator=generator)
+        return torch.stack([r * torch.cos(t), r * torch.sin(t)], 1)
+
+    assert "r^2 uniformly" in ex.check_sample_annulus(uniform_radius).message
+
+    def block(z, U, b, V):
+        return z + torch.relu(z @ U.T + b) @ V.T
+
+    assert ex.check_one_neuron_block(block).passed
+    assert "adds the input z back" in ex.check_one_neuron_block(lambda z, U, b, V: block(z, U, b, V) - z).message
+
+    def count(width, depth, residual):
+        return 5 * width * depth + 3 if residual else 3 * width + (depth - 1) * (width * width + width) + width + 1
+
+    assert ex.check_parameter_count(count).passed
+    assert not ex.check_parameter_count(lambda w, d, r: 6 * d + 3).passed
+
+    angles = [2 * math.pi * k / 3 for k in range(3)]
+    triangle = set_parameters(toy2d.PlainNet(3, 1), {
+        "layers.0.linear.weight": [[math.cos(t), math.sin(t)] for t in angles], "layers.0.linear.bias": [0, 0, 0],
+        "output.weight": [[-1, -1, -1]], "output.bias": [1.5]})
+    assert ex.check_bounded_net(triangle).passed
+    assert not ex.check_bounded_net(half_plane_net()).passed
+    assert not ex.check_bounded_net(diamond_net()).passed   # residual: not what the exercise asks
