@@ -88,3 +88,18 @@ def gradient_flows(names, data, scale, x, y, seed: int = 0):
         at_init[name] = measure_gradient_flow(build_model(name, scale).train(), x, y)
         trained[name] = measure_gradient_flow(load_trained_model(name, data, scale, seed).train(), x, y)
     return at_init, trained
+
+
+def first_losses(model_name: str, train_set, eval_set, scale, warmup: bool, iterations: int = 12, seed: int = 0):
+    """Training losses of the first ``iterations`` steps of a fresh net, with or without the scale's warm-up."""
+    from .experiments import build_model
+    from .scale import get_scale
+    from .session import seed_everything
+    from .train import train
+
+    scale = get_scale(scale)
+    seed_everything(seed)
+    model = build_model(model_name, scale)
+    config = scale.train_config(epochs=None, iterations=iterations, seed=seed,
+                                warmup_iterations=scale.warmup_iterations if warmup else 0)
+    return train(model, train_set, eval_set.subset(2, seed=seed), config, progress=False).iter_loss

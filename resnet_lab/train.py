@@ -124,6 +124,11 @@ def autocast_dtype(device, precision: str = "auto") -> Optional[torch.dtype]:
 def cpu_has_native_bf16() -> bool:
     """True when this CPU has AVX512-BF16 or AMX instructions (bf16 then runs faster than float32)."""
     try:
+        capabilities = torch.cpu.get_capabilities()
+        return bool(capabilities.get("avx512_bf16") or capabilities.get("amx_bf16"))
+    except Exception:  # older torch: read the flags the kernel reports (Linux only)
+        pass
+    try:
         with open("/proc/cpuinfo") as f:
             flags = f.read()
         return " avx512_bf16" in flags or " amx_bf16" in flags
@@ -139,7 +144,7 @@ def prepare_batch(images: torch.Tensor, generator: Optional[torch.Generator], au
     if augment:
         images = augment_batch(images, generator)
     x = normalize(images)
-    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+    return x.contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
 
 
 def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
