@@ -12,31 +12,13 @@ a bool, so a notebook can ``assert`` it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 from torch.autograd.functional import jacobian
 
-
-@dataclass
-class Check:
-    """The outcome of a checker: ``passed`` and a message saying why."""
-
-    passed: bool
-    message: str
-
-    def __repr__(self) -> str:
-        return ("Correct: " if self.passed else "Not yet: ") + self.message
-
-    __str__ = __repr__
-
-    def _repr_pretty_(self, p, cycle):
-        p.text(repr(self))
-
-    def __bool__(self) -> bool:
-        return self.passed
+from .check import Check
 
 
 def _build_units(unit_class, width, count):

@@ -12,30 +12,11 @@ Each checker returns a :class:`Check` that shows "Correct: ..." or "Not yet: ...
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 
 from .. import boundedness, toy2d
-
-
-@dataclass
-class Check:
-    """The outcome of a checker: ``passed`` and a message saying why."""
-
-    passed: bool
-    message: str
-
-    def __repr__(self) -> str:
-        return ("Correct: " if self.passed else "Not yet: ") + self.message
-
-    __str__ = __repr__
-
-    def _repr_pretty_(self, p, cycle):
-        p.text(repr(self))
-
-    def __bool__(self) -> bool:
-        return self.passed
+from .check import Check
 
 
 def _call(fn, *args):
