@@ -13,7 +13,9 @@ from .scale import SCALES, Scale, describe_scales, get_scale
 from .session import Session, check_setup, default_device, seed_everything, set_threads, setup
 from .train import TrainConfig, TrainingDiverged, evaluate, train
 
-_SUBMODULES = {"data", "models", "plots", "gradients", "toy2d", "widgets", "exercises", "architecture"}
+_SUBMODULES = {"data", "models", "plots", "gradients", "toy2d", "widgets", "exercises", "architecture", "reference",
+               "degradation", "experiments", "boundedness", "stacks", "residual_formula", "gradient_experiments",
+               "gradient_runs", "cifar_stem", "distributed", "imagenet_data", "bench"}
 
 
 def __getattr__(name):
