@@ -1,8 +1,8 @@
 """The committed reference runs: ``python -m resnet_lab reference``.
 
-Trains plain-20, plain-56, resnet-20 and resnet-56 at the ``reference`` scale (a 10,000-image subset of
-CIFAR-10, 8 epochs with one epoch of warm-up, the learning rate divided by 10 for the last quarter; evaluated
-on 5,000 test images), through the same
+Trains plain-20, plain-56, resnet-20 and resnet-56 at the ``reference`` scale (a 20,000-image subset of
+CIFAR-10, 12 epochs with one epoch of warm-up, the learning rate divided by 10 at half and again at three
+quarters of the run, as in the paper; evaluated on 5,000 test images), through the same
 :func:`resnet_lab.train_or_load` the notebooks use (so an interrupted run resumes), and writes each History
 to ``figures/reference/<model>.json``. Notebook 01 plots these beside its live classroom run.
 """
