@@ -9,9 +9,9 @@ variable ``RESNET_LAB_SCALE``; the notebooks default to ``classroom``.
 - ``classroom``: minutes on a 2-core laptop CPU, enough to show each phenomenon. Its first epoch warms the
   learning rate up linearly: at lr 0.1 from the first step, resnet-56's loss jumps above 8 within ten
   iterations and the net can die (every output equal to the bias), as He et al. report for ResNet-110.
-- ``reference``: the committed reference runs (``python -m resnet_lab reference``): about an hour on a
-  2-core CPU, a 20k-image subset for 12 epochs with the paper's two learning-rate drops (at half and at
-  three quarters of the run), enough to see where the classroom curves head.
+- ``reference``: the committed reference runs (``python -m resnet_lab reference``): 74 minutes of
+  single-threaded CPU training for the four nets, a 20k-image subset for 12 epochs with the paper's two
+  learning-rate drops (at half and at three quarters of the run), enough to see where the classroom curves head.
 - ``paper``: He et al. 2015, section 4.2, exactly: batch 128, lr 0.1, momentum
   0.9, weight decay 1e-4, lr divided by 10 at 32k and 48k iterations, stop at
   64k, trained on 45k images and validated on the other 5k. A GPU is advised.
@@ -77,7 +77,7 @@ SCALES = {
     ),
     "reference": Scale(
         name="reference",
-        description="about an hour on a 2-core CPU: 20k images, 12 epochs, lr / 10 at 50% and 75%",
+        description="74 min of 1-thread CPU training for 4 nets: 20k images, 12 epochs, lr / 10 at 50%, 75%",
         train_per_class=2000, test_per_class=500, validation=False, width=16,
         epochs=12, iterations=None, batch_size=128, lr=0.1, milestones=(0.5, 0.75), warmup_iterations=156,
     ),
