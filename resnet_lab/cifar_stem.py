@@ -18,6 +18,7 @@ from .plots.style import figures_dir
 
 COMPARED = ("resnet18_cifar", "resnet56")
 REFERENCE_SCALE = "classroom"
+COMMAND = "python -m resnet_lab.cifar_stem"  # recorded in each History's notes
 SHORT_RUN = {"train_per_class": 50, "test_per_class": 50, "epochs": 2}
 
 
@@ -89,7 +90,7 @@ def main(argv=None) -> int:
     scale = get_scale(REFERENCE_SCALE)
     histories, _ = train_or_load_comparison(data, scale, retrain=True)
     for name, history in histories.items():
-        history.notes = {"data": data.source, "command": "python -m resnet_lab.cifar_stem"}
+        history.notes = {"data": data.source, "command": COMMAND}
         target = reference_path(name, scale.name)
         target.parent.mkdir(parents=True, exist_ok=True)
         history.save(target)

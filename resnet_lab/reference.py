@@ -16,6 +16,7 @@ from .plots.style import figures_dir
 
 MODELS = ("plain20", "plain56", "resnet20", "resnet56")
 SCALE = "reference"
+COMMAND = "python -m resnet_lab reference"  # recorded in each History's notes
 
 
 def reference_dir() -> Path:
@@ -49,7 +50,7 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for model in args.models:
         history = train_or_load(model, data, SCALE, seed=args.seed, device=args.device)
-        history.notes = {"data": data.source, "command": "python -m resnet_lab reference"}
+        history.notes = {"data": data.source, "command": COMMAND}
         path = out / f"{model}.json"
         path.write_text(json.dumps(history.to_dict(), separators=(",", ":")))
         print(f"{history}\n  -> {path}")

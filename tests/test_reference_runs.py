@@ -11,9 +11,9 @@ import pytest
 from resnet_lab import cifar_stem, reference
 from resnet_lab.scale import get_scale
 
-COMMITTED = [(reference.reference_dir() / f"{m}.json", reference.SCALE, "python -m resnet_lab reference")
+COMMITTED = [(reference.reference_dir() / f"{m}.json", reference.SCALE, reference.COMMAND)
              for m in reference.MODELS]
-COMMITTED += [(cifar_stem.reference_path(m), cifar_stem.REFERENCE_SCALE, "python -m resnet_lab.cifar_stem")
+COMMITTED += [(cifar_stem.reference_path(m), cifar_stem.REFERENCE_SCALE, cifar_stem.COMMAND)
               for m in cifar_stem.COMPARED]
 
 
