@@ -1,32 +1,18 @@
-"""resnet_lab: the code behind resnet-course. Notebooks import everything from here.
+"""resnet_lab: the code behind resnet-course.
 
-Submodules (loaded on first use): ``rl.data``, ``rl.models``, ``rl.plots``, ``rl.gradients``, ``rl.toy2d``,
-``rl.widgets``, ``rl.exercises``.
+The core (imported here): ``runtime`` (seeds, threads, device), ``config`` (the one recipe type and the named
+scales), ``models``, ``data``, ``training`` (the loop and what it records), ``gradients``, ``plots`` and ``runs``
+(load-else-train, and the committed results). Each notebook's own code is one lesson folder, imported in one
+line, e.g. ``from resnet_lab.lessons import degradation as lesson``.
 """
-import importlib
+from resnet_lab.config import SCALES, Recipe, describe_scales, get_scale
+from resnet_lab.models import get_model
+from resnet_lab.runs import load_committed, load_trained_model, train_or_load
+from resnet_lab.runtime import __version__, default_device, seed_everything, set_threads
+from resnet_lab.session import Session, check_setup, setup
+from resnet_lab.training import History, TrainingDiverged, evaluate, train
+from resnet_lab import data, models, plots  # noqa: E402  (the core sub-packages notebooks use as rl.data, ...)
 
-__version__ = "0.1.0"
-
-from .experiments import load_trained_model, train_or_load
-from .history import History
-from .scale import SCALES, Scale, describe_scales, get_scale
-from .session import Session, check_setup, default_device, seed_everything, set_threads, setup
-from .train import TrainConfig, TrainingDiverged, evaluate, train
-
-_SUBMODULES = {"data", "models", "plots", "gradients", "toy2d", "widgets", "exercises", "architecture", "reference",
-               "degradation", "experiments", "boundedness", "stacks", "residual_formula", "gradient_experiments",
-               "gradient_runs", "cifar_stem", "distributed", "imagenet_data", "bench"}
-
-
-def __getattr__(name):
-    if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
-    if name == "get_model":
-        from .models import get_model
-        return get_model
-    raise AttributeError(f"module 'resnet_lab' has no attribute {name!r}")
-
-
-__all__ = ["__version__", "SCALES", "Scale", "get_scale", "describe_scales", "Session", "setup", "check_setup",
-           "seed_everything", "set_threads", "default_device", "TrainConfig", "TrainingDiverged", "History",
-           "train", "evaluate", "train_or_load", "load_trained_model", "get_model"]
+__all__ = ["__version__", "SCALES", "Recipe", "get_scale", "describe_scales", "Session", "setup", "check_setup",
+           "seed_everything", "set_threads", "default_device", "TrainingDiverged", "History", "train", "evaluate",
+           "train_or_load", "load_trained_model", "load_committed", "get_model", "data", "models", "plots"]

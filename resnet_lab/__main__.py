@@ -1,5 +1,5 @@
 import sys
 
-from .cli import main
+from resnet_lab.tools.cli import main
 
 sys.exit(main())

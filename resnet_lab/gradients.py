@@ -36,6 +36,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from resnet_lab.training.history import save_json
+
 WEIGHT_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _BLOCK_CLASS_NAMES = ("BasicBlock", "Bottleneck")
 _KINDS = ("activation", "weight")
@@ -298,10 +300,8 @@ class GradientRecorder:
                 "activation_grad_norms": self.activation_grad_norms}
 
     def save(self, path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict()))
-        return path
+        """Write the records as JSON, atomically."""
+        return save_json(path, self.to_dict())
 
     @classmethod
     def from_dict(cls, data: dict) -> "GradientRecorder":

@@ -1,44 +1,13 @@
-"""One call at the top of every notebook: seeds, threads, device and scale, printed."""
+"""One call at the top of every notebook: seeds, threads, device and scale, printed; and a set-up check."""
 from __future__ import annotations
 
-import os
 import platform
-import random
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
-from .scale import Scale, get_scale
-
-THREADS_ENV_VAR = "RESNET_LAB_THREADS"
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and PyTorch (CPU and every GPU)."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-def set_threads(threads=None) -> int:
-    """Fix the number of CPU threads torch uses (``None``: ``$RESNET_LAB_THREADS`` or torch's default)."""
-    if threads is None and os.environ.get(THREADS_ENV_VAR):
-        threads = int(os.environ[THREADS_ENV_VAR])
-    if threads is not None:
-        if int(threads) < 1:
-            raise ValueError(f"threads must be a positive whole number, got {threads!r}")
-        torch.set_num_threads(int(threads))
-    return torch.get_num_threads()
-
-
-def default_device() -> torch.device:
-    """The fastest device here: a CUDA GPU, else Apple's MPS, else the CPU."""
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+from resnet_lab.config import Recipe, get_scale
+from resnet_lab.runtime import __version__, default_device, describe_device, seed_everything, set_threads
 
 
 @dataclass(frozen=True)
@@ -48,21 +17,12 @@ class Session:
     seed: int
     threads: int
     device: torch.device
-    scale: Scale
+    scale: Recipe
 
     def __str__(self) -> str:
-        from . import __version__
-
         return (f"resnet_lab {__version__} | torch {torch.__version__} | python {platform.python_version()}\n"
                 f"device: {describe_device(self.device)} | CPU threads: {self.threads} | "
                 f"scale: {self.scale.name} | seed: {self.seed}")
-
-
-def describe_device(device) -> str:
-    device = torch.device(device)
-    if device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(device)})"
-    return device.type
 
 
 def setup(seed: int = 0, threads=None, device=None, scale=None, quiet: bool = False) -> Session:

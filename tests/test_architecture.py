@@ -3,8 +3,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from resnet_lab import architecture as arch
-from resnet_lab.exercises import bottleneck as ex
+from resnet_lab.lessons.building import architecture as arch
+from resnet_lab.lessons.building import exercises as ex
 from resnet_lab.models import BasicBlock, Bottleneck
 
 
@@ -124,21 +124,21 @@ def test_check_v1_v15_difference(capsys):
 
 
 def test_cifar_stem_comparison_uses_reference_else_a_short_run(monkeypatch, tmp_path):
-    import resnet_lab.experiments as experiments
-    from resnet_lab import cifar_stem
-    from resnet_lab.history import History
-    from resnet_lab.scale import get_scale
+    from resnet_lab.config import get_scale
+    from resnet_lab.lessons.building import comparison as cifar_stem
+    from resnet_lab.runs import committed_path
+    from resnet_lab.training.history import History
 
-    monkeypatch.setenv("RESNET_LAB_FIGURES", str(tmp_path))
+    monkeypatch.setenv("RESNET_LAB_RESULTS", str(tmp_path))
     calls = []
-    monkeypatch.setattr(experiments, "train_or_load",
+    monkeypatch.setattr(cifar_stem, "train_or_load",
                         lambda name, data, scale, **kw: calls.append((name, scale)) or History(model=name))
     histories, origin = cifar_stem.train_or_load_comparison(data=object(), scale="classroom")
     assert "short run" in origin and set(histories) == {"resnet18_cifar", "resnet56"}
     assert {s.name for _, s in calls} == {"classroom-short"}
     assert all(s.train_per_class == 50 and s.epochs == 2 and s.lr == get_scale("classroom").lr for _, s in calls)
     for name in cifar_stem.COMPARED:
-        History(model=name, epoch=[1]).save(cifar_stem.reference_path(name))
+        History(model=name, epoch=[1]).save(committed_path("cifar_stem", name))
     calls.clear()
     histories, origin = cifar_stem.train_or_load_comparison(data=object(), scale="classroom")
     assert calls == [] and origin.startswith("Loaded the committed classroom-scale runs")

@@ -2,8 +2,7 @@
 import pytest
 import torch
 
-from resnet_lab.bench import (CIFAR10Style, Measurement, bf16_support, canonical_batches, format_results, main,
-                              resnet_lab_batches, run)
+from resnet_lab.tools.bench import (CIFAR10Style, Measurement, bf16_support, canonical_batches, format_results, main, resnet_lab_batches, run)
 from resnet_lab.data import CIFAR10, Images, normalize
 
 

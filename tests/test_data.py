@@ -8,9 +8,7 @@ import torch
 from PIL import Image
 
 import resnet_lab.data.cifar10 as cifar10_module
-from resnet_lab.data import (CLASSES, ENV_VAR, MEAN, STD, DataFormatError, DataNotFoundError, Images, augment,
-                             crop_and_flip, data_status, draw_crops_and_flips, load_cifar10, normalize,
-                             split_validation)
+from resnet_lab.data import (CLASSES, ENV_VAR, MEAN, STD, DataFormatError, DataNotFoundError, Images, augment, crop_and_flip, data_status, draw_crops_and_flips, load_cifar10, normalize, split_validation)
 
 
 USER_CACHE = os.environ.get("RESNET_LAB_CACHE")

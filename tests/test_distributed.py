@@ -11,15 +11,16 @@ import torch.multiprocessing as mp
 from PIL import Image
 from torch.utils.data import TensorDataset
 
-from resnet_lab import distributed
+from resnet_lab.training import distributed
 from resnet_lab.data import Images
-from resnet_lab.history import History
+from resnet_lab.training.history import History
 from resnet_lab.models import get_model
-from resnet_lab.train import CHECKPOINT, HISTORY, TrainConfig, epoch_generator, evaluate, load_checkpoint, train
+from resnet_lab.config import Recipe
+from resnet_lab.training import CHECKPOINT, HISTORY, epoch_generator, evaluate, load_checkpoint, train
 
 WORLD = 2
-SERIES = ("iter_loss", "iter_error", "epoch", "epoch_iteration", "train_loss", "train_error", "test_loss",
-          "test_error", "lr")
+SERIES = ("iter_loss", "iter_error", "epoch", "epoch_iteration", "train_loss", "train_error", "eval_loss",
+          "eval_error", "lr")
 
 
 def tiny_images():
@@ -37,7 +38,7 @@ def small_model(seed=0):
 def config(**changes):
     values = dict(epochs=3, batch_size=16, milestones=(0.5,), precision="fp32", eval_batch_size=8)
     values.update(changes)
-    return TrainConfig(**values)
+    return Recipe(**values)
 
 
 def free_port() -> int:
@@ -151,8 +152,8 @@ def test_only_rank_0_writes_and_its_checkpoint_loads_into_a_plain_model(two_rank
         assert torch.equal(value, first["weights"][key]), key
     torch.set_num_threads(1)
     loss, error = evaluate(model, tiny_images()[1], 8, "cpu")  # one process, all 30 test images
-    assert error == saved.test_error[-1]
-    assert loss == pytest.approx(saved.test_loss[-1], rel=1e-5)
+    assert error == saved.eval_error[-1]
+    assert loss == pytest.approx(saved.eval_loss[-1], rel=1e-5)
 
 
 def test_batch_must_split_over_the_ranks(two_ranks):
@@ -176,7 +177,7 @@ def test_interrupted_distributed_run_resumes_to_the_same_history(two_ranks):
 def test_single_process_helpers_without_torchrun(monkeypatch):
     for name in distributed.ENV_VARS:
         monkeypatch.delenv(name, raising=False)
-    assert not distributed.launched_by_torchrun() and distributed.is_main_process()
+    assert not distributed.launched_by_torchrun() and distributed.rank() == 0
     t = torch.tensor([1.0, 2.0])
     assert distributed.all_reduce_sum(t) is t and t.tolist() == [1.0, 2.0]
     with distributed.process_group("cpu") as context:
@@ -216,14 +217,14 @@ def test_image_folder_under_torchrun_through_the_cli(tiny_image_folder, tmp_path
     assert history.completed and history.epoch_iteration == [3] and len(history.iter_loss) == 3  # 12 images / 4
     assert history.model == "resnet18" and history.eval_name == "validation"
     assert history.config["batch_size"] == 4 and history.config["milestones"] == pytest.approx([1 / 3, 2 / 3])
-    assert 0 <= history.test_error[0] <= 100 and history.test_error[0] * 6 / 100 == pytest.approx(
-        round(history.test_error[0] * 6 / 100))  # a whole number of the 6 images
+    assert 0 <= history.eval_error[0] <= 100 and history.eval_error[0] * 6 / 100 == pytest.approx(
+        round(history.eval_error[0] * 6 / 100))  # a whole number of the 6 images
     model = get_model("resnet18", num_classes=3)
     model.load_state_dict(load_checkpoint(out / CHECKPOINT)["model"])
 
 
 def test_image_folder_errors_say_what_to_do(tmp_path, tiny_image_folder):
-    from resnet_lab.imagenet_data import load_image_folder
+    from resnet_lab.data.imagefolder import load_image_folder
 
     with pytest.raises(FileNotFoundError, match="DIR/train/<class>"):
         load_image_folder(tmp_path)

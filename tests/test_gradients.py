@@ -11,11 +11,11 @@ from torch import nn
 
 matplotlib.use("Agg")
 
-from resnet_lab import residual_formula as rf  # noqa: E402
-from resnet_lab.exercises import residual_unit as ex  # noqa: E402
+from resnet_lab.lessons.gradient_flow import residual_formula as rf  # noqa: E402
+from resnet_lab.lessons.gradient_flow import exercises as ex  # noqa: E402
 from resnet_lab.gradients import (GradientFlow, GradientRecorder, autocorrelation, find_blocks,  # noqa: E402
                                   input_gradients, measure_gradient_flow)
-from resnet_lab.stacks import Stack, make_stack  # noqa: E402
+from resnet_lab.lessons.gradient_flow.stacks import Stack, make_stack  # noqa: E402
 
 
 @pytest.fixture()
@@ -197,13 +197,14 @@ def test_recorder_records_every_k_iterations_and_round_trips(tmp_path):
 
 def test_recorder_as_after_backward_of_train(tiny_images):
     from resnet_lab.models import get_model
-    from resnet_lab.train import TrainConfig, train
+    from resnet_lab.config import Recipe
+    from resnet_lab.training import train
 
     train_set, test_set = tiny_images
     torch.manual_seed(0)
     model = get_model("plain8", width=4)
     recorder = GradientRecorder(model, every=3)
-    train(model, train_set, test_set, TrainConfig(iterations=7, batch_size=16, precision="fp32"), device="cpu",
+    train(model, train_set, test_set, Recipe(iterations=7, batch_size=16, precision="fp32"), device="cpu",
           progress=False, after_backward=recorder)
     assert recorder.iterations == [0, 3, 6]
     assert recorder.array("weight").shape == (3, 8) and recorder.array("activation").shape == (3, 3)
@@ -211,8 +212,8 @@ def test_recorder_as_after_backward_of_train(tiny_images):
 
 
 def test_train_and_record_trains_once_then_loads(tiny_images, tmp_path, capsys):
-    from resnet_lab.gradient_runs import load_recorded, train_and_record
-    from resnet_lab.scale import get_scale
+    from resnet_lab.runs import load_records as load_recorded, train_and_record
+    from resnet_lab.config import get_scale
 
     train_set, test_set = tiny_images
     data = SimpleNamespace(train=train_set, test=test_set, source="random test images")
@@ -285,7 +286,7 @@ def test_stack_checks_its_input_and_options():
 
 
 def test_explorer_redraws_headless_and_quickly():
-    from resnet_lab.widgets.gradients import GradientFlowExplorer
+    from resnet_lab.lessons.gradient_flow.explorer import GradientFlowExplorer
 
     explorer = GradientFlowExplorer()
     fig = explorer.update(depth=110, residual=True, batchnorm=True, init_scale=1.0, shortcut_scale=1.0)

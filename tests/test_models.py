@@ -5,8 +5,7 @@ import torchvision
 from torch import nn
 
 from resnet_lab import models
-from resnet_lab.models import (BasicBlock, Bottleneck, ZeroPadShortcut, cifar_resnet, count_parameters, get_model,
-                               list_models)
+from resnet_lab.models import (BasicBlock, Bottleneck, ZeroPadShortcut, cifar_resnet, count_parameters, get_model, list_models)
 
 CIFAR_COUNTS = {20: 269_722, 32: 464_154, 44: 658_586, 56: 853_018, 110: 1_727_962}
 IMAGENET_COUNTS = {18: 11_689_512, 34: 21_797_672, 50: 25_557_032, 101: 44_549_160, 152: 60_192_808}

@@ -4,7 +4,8 @@ import math
 import pytest
 import torch
 
-from resnet_lab import boundedness, toy2d
+from resnet_lab.lessons.toy2d import boundedness
+from resnet_lab.lessons.toy2d import nets as toy2d
 
 
 def set_parameters(net, values):
@@ -194,7 +195,7 @@ def test_explorer_trains_and_scrubs(monkeypatch):
     import matplotlib
     import matplotlib.pyplot as plt
 
-    from resnet_lab.widgets import toy2d as explorer
+    from resnet_lab.lessons.toy2d import explorer
 
     matplotlib.use("Agg")
     monkeypatch.setattr(plt, "show", lambda *a, **k: plt.close("all"))
@@ -209,7 +210,7 @@ def test_explorer_trains_and_scrubs(monkeypatch):
 
 # ------------------------------------------------------------------------------------------- exercises
 def test_exercise_checkers_accept_solutions_and_explain_mistakes():
-    from resnet_lab.exercises import toy2d as ex
+    from resnet_lab.lessons.toy2d import exercises as ex
 
     def not_done(*args):
         raise NotImplementedError

@@ -7,15 +7,15 @@ import sys
 import pytest
 import torch
 
-from resnet_lab.experiments import train_or_load
-from resnet_lab.history import History
+from resnet_lab.runs import train_or_load
+from resnet_lab.training.history import History
 from resnet_lab.models import get_model
-from resnet_lab.scale import get_scale
-from resnet_lab.train import (CHECKPOINT, HISTORY, TrainConfig, TrainingDiverged, learning_rate, load_checkpoint,
-                              train)
+from resnet_lab.config import get_scale
+from resnet_lab.config import Recipe
+from resnet_lab.training import (CHECKPOINT, HISTORY, TrainingDiverged, learning_rate, load_checkpoint, train)
 
-SERIES = ("iter_loss", "iter_error", "epoch", "epoch_iteration", "train_loss", "train_error", "test_loss",
-          "test_error", "lr")
+SERIES = ("iter_loss", "iter_error", "epoch", "epoch_iteration", "train_loss", "train_error", "eval_loss",
+          "eval_error", "lr")
 
 
 def small_model(seed=0):
@@ -26,7 +26,7 @@ def small_model(seed=0):
 def config(**changes):
     values = dict(epochs=3, batch_size=16, milestones=(0.5,), precision="fp32")
     values.update(changes)
-    return TrainConfig(**values)
+    return Recipe(**values)
 
 
 class InterruptAt:
@@ -41,26 +41,36 @@ class InterruptAt:
 
 
 def test_step_schedule_with_fractions_and_iterations():
-    cfg = TrainConfig(iterations=100, milestones=(0.5, 75))
-    lrs = [learning_rate(cfg, i, 100) for i in (0, 49, 50, 74, 75, 99)]
+    cfg = Recipe(iterations=100, milestones=(0.5, 75))
+    lrs = [learning_rate(cfg, i, 10) for i in (0, 49, 50, 74, 75, 99)]
     assert lrs == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001, 0.001])
 
 
 def test_paper_schedule_drops_at_32k_and_48k():
-    cfg = get_scale("paper").train_config()
+    cfg = get_scale("paper")
     assert cfg.iterations == 64_000 and cfg.batch_size == 128 and cfg.weight_decay == 1e-4
-    assert learning_rate(cfg, 31_999, 64_000) == pytest.approx(0.1)
-    assert learning_rate(cfg, 32_000, 64_000) == pytest.approx(0.01)
-    assert learning_rate(cfg, 48_000, 64_000) == pytest.approx(0.001)
+    per_epoch = 45_000 // 128
+    assert learning_rate(cfg, 0, per_epoch) == pytest.approx(0.1)  # no warm-up
+    assert learning_rate(cfg, 31_999, per_epoch) == pytest.approx(0.1)
+    assert learning_rate(cfg, 32_000, per_epoch) == pytest.approx(0.01)
+    assert learning_rate(cfg, 48_000, per_epoch) == pytest.approx(0.001)
 
 
 def test_warmup_then_cosine():
-    cfg = TrainConfig(iterations=110, warmup_iterations=10, schedule="cosine", lr=0.2)
-    assert learning_rate(cfg, 0, 110) == pytest.approx(0.02)
-    assert learning_rate(cfg, 9, 110) == pytest.approx(0.2)
-    assert learning_rate(cfg, 10, 110) == pytest.approx(0.2)
-    assert learning_rate(cfg, 60, 110) == pytest.approx(0.1)
-    assert learning_rate(cfg, 109, 110) == pytest.approx(0.1 * (1 + math.cos(math.pi * 99 / 100)))
+    cfg = Recipe(iterations=110, warmup_epochs=0.5, schedule="cosine", lr=0.2)  # 10 iterations of 20 per epoch
+    assert learning_rate(cfg, 0, 20) == pytest.approx(0.02)
+    assert learning_rate(cfg, 9, 20) == pytest.approx(0.2)
+    assert learning_rate(cfg, 10, 20) == pytest.approx(0.2)
+    assert learning_rate(cfg, 60, 20) == pytest.approx(0.1)
+    assert learning_rate(cfg, 109, 20) == pytest.approx(0.1 * (1 + math.cos(math.pi * 99 / 100)))
+
+
+@pytest.mark.parametrize("scale, images, warmup", [("classroom", 5_000, 39), ("reference", 20_000, 156)])
+def test_warmup_is_one_epoch_of_the_scales_data(scale, images, warmup):
+    recipe = get_scale(scale)
+    assert recipe.train_images() == images
+    assert recipe.warmup_iterations(images // recipe.batch_size) == warmup
+    assert recipe.replace(train_per_class=100).warmup_iterations(1_000 // recipe.batch_size) == 7
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -72,7 +82,7 @@ def test_warmup_then_cosine():
 ])
 def test_bad_config_says_what_to_do(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        TrainConfig(**kwargs)
+        Recipe(**kwargs)
 
 
 def test_history_fields_and_json_round_trip(tiny_images, tmp_path):
@@ -81,7 +91,7 @@ def test_history_fields_and_json_round_trip(tiny_images, tmp_path):
     assert history.epoch == [1, 2, 3] and history.epoch_iteration == [4, 8, 12]
     assert len(history.iter_loss) == 12 and len(history.iter_error) == 12
     assert history.lr == pytest.approx([0.1, 0.01, 0.01])
-    assert all(0 <= e <= 100 for e in history.iter_error + history.test_error)
+    assert all(0 <= e <= 100 for e in history.iter_error + history.eval_error)
     assert history.train_error[0] == pytest.approx(sum(history.iter_error[:4]) / 4)
     assert history.completed and not history.interrupted
     loaded = History.load(tmp_path / HISTORY)
@@ -134,7 +144,7 @@ def test_non_finite_loss_names_iteration_and_learning_rate(tiny_images):
 
 def test_bad_inputs_to_train(tiny_images):
     train_set, test_set = tiny_images
-    with pytest.raises(TypeError, match="config must be a TrainConfig"):
+    with pytest.raises(TypeError, match="recipe must be a resnet_lab.Recipe"):
         train(small_model(), train_set, test_set, {"epochs": 1})
     with pytest.raises(TypeError, match="train_set must be a resnet_lab.data.Images"):
         train(small_model(), train_set.images, test_set, config())

@@ -2,11 +2,11 @@
 
 ``from resnet_lab.data import load_cifar10, Images, normalize, augment``
 """
-from .augment import MEAN, STD, augment, crop_and_flip, draw_crops_and_flips, normalize
-from .cache import CACHE_ENV_VAR, cache_dir
-from .cifar10 import CIFAR10, CLASSES, DEFAULT_ROOT, ENV_VAR, DataStatus, data_status, load_cifar10
-from .errors import DataFormatError, DataNotFoundError
-from .images import Images, split_validation
+from resnet_lab.data.augment import MEAN, STD, augment, crop_and_flip, draw_crops_and_flips, normalize
+from resnet_lab.data.cache import CACHE_ENV_VAR, cache_dir
+from resnet_lab.data.cifar10 import CIFAR10, CLASSES, DEFAULT_ROOT, ENV_VAR, DataStatus, data_status, load_cifar10
+from resnet_lab.data.errors import DataFormatError, DataNotFoundError
+from resnet_lab.data.images import Images, split_validation
 
 __all__ = ["MEAN", "STD", "augment", "crop_and_flip", "draw_crops_and_flips", "normalize", "CACHE_ENV_VAR",
            "cache_dir", "CIFAR10", "CLASSES", "DEFAULT_ROOT", "ENV_VAR", "DataStatus", "data_status",

@@ -24,10 +24,10 @@ from typing import Optional, Tuple
 import numpy as np
 import torch
 
-from . import cache
-from .decode import find_tree_top, is_tar_name, read_image_folder, read_image_tar
-from .errors import DataFormatError, DataNotFoundError
-from .images import Images
+from resnet_lab.data import cache
+from resnet_lab.data.decode import find_tree_top, is_tar_name, read_image_folder, read_image_tar
+from resnet_lab.data.errors import DataFormatError, DataNotFoundError
+from resnet_lab.data.images import Images
 
 ENV_VAR = "RESNET_LAB_DATA"
 #: The official label order (also alphabetical).
@@ -53,6 +53,10 @@ class CIFAR10:
     classes: Tuple[str, ...] = CLASSES
     source: str = OFFICIAL
     root: Optional[Path] = None
+
+    def fingerprint(self) -> str:
+        """A hash of every training and test image and label: equal exactly when the data are."""
+        return f"{self.train.fingerprint()}{self.test.fingerprint()}"
 
     def __repr__(self) -> str:
         return f"CIFAR10(train={len(self.train)}, test={len(self.test)}, source={self.source!r})"

@@ -6,6 +6,7 @@ images from every class, with a seeded generator, so every run and every noteboo
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Tuple
 
@@ -41,6 +42,16 @@ class Images:
     @property
     def num_classes(self) -> int:
         return int(self.labels.max()) + 1 if len(self) else 0
+
+    def fingerprint(self) -> str:
+        """A hash of the pixels and labels (16 hex digits): equal exactly when the data are. Computed once."""
+        if getattr(self, "_fingerprint", None) is None:
+            digest = hashlib.blake2b(digest_size=8)
+            for tensor in (self.images, self.labels):
+                digest.update(str(list(tensor.shape)).encode())
+                digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+            self._fingerprint = digest.hexdigest()
+        return self._fingerprint
 
     def class_counts(self) -> torch.Tensor:
         """How many images each class has (int64 tensor [num_classes])."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .blocks import BasicBlock, check_input, check_shortcut, conv3x3, norm
+from resnet_lab.models.blocks import BasicBlock, check_input, check_shortcut, conv3x3, norm
 
 
 def nearest_valid_depths(depth: int):

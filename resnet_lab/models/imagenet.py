@@ -25,7 +25,7 @@ from typing import Sequence, Type, Union
 import torch
 from torch import nn
 
-from .blocks import BasicBlock, Bottleneck, check_input
+from resnet_lab.models.blocks import BasicBlock, Bottleneck, check_input
 
 VARIANTS = {"v1.5": "stride in the 3x3 convolution (torchvision)",
             "v1": "stride in the first 1x1 convolution (the paper)"}

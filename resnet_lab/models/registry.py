@@ -13,8 +13,8 @@ from typing import Callable, Dict, List
 
 from torch import nn
 
-from .cifar import check_depth, cifar_resnet
-from .imagenet import ARCHITECTURES, imagenet_resnet
+from resnet_lab.models.cifar import check_depth, cifar_resnet
+from resnet_lab.models.imagenet import ARCHITECTURES, imagenet_resnet
 
 CIFAR_OPTIONS = {"shortcut": "'A' (default) or 'B'", "width": "filters of the first stage, default 16",
                  "num_classes": "default 10", "batchnorm": "default True"}
@@ -79,6 +79,12 @@ MODELS["resnet18_cifar"] = _imagenet_builder(18, cifar_stem=True)
 MODELS["resnet50_cifar"] = _imagenet_builder(50, cifar_stem=True)
 
 _NAME = re.compile(r"(plain|resnet)(\d+)")
+
+
+def is_cifar_family(name: str) -> bool:
+    """True for the 6n+2 CIFAR nets of He et al. 2015 (``plain20``, ``resnet56``...), whose width a recipe sets."""
+    key = str(name).strip().lower()
+    return bool(_NAME.fullmatch(key)) and not (key.startswith("resnet") and int(key[6:]) in ARCHITECTURES)
 
 
 def list_models() -> List[str]:

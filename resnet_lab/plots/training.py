@@ -7,7 +7,7 @@ from typing import Dict, Optional, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .style import depth_linestyle, family_color, save_figure
+from resnet_lab.plots.style import depth_linestyle, family_color, save_figure
 
 
 def _depth(name: str) -> int:
@@ -36,7 +36,7 @@ def draw_error_curves(ax, histories: Dict[str, object], smooth: Optional[int] = 
         ax.plot(iterations, moving_average(history.iter_error, window), color=color, linestyle=style, lw=0.9,
                 alpha=0.8, label=f"{name}{label_suffix} train")
         if show_test:
-            ax.plot(history.epoch_iteration, history.test_error, color=color, linestyle=style, lw=2.4,
+            ax.plot(history.epoch_iteration, history.eval_error, color=color, linestyle=style, lw=2.4,
                     marker="o", ms=3.5, label=f"{name}{label_suffix} {history.eval_name}")
     ax.set_xlabel("iterations")
     ax.set_ylabel("error (%)")

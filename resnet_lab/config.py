@@ -1,0 +1,190 @@
+"""One recipe type: everything that shapes a training run's result. The named scales are recipes.
+
+A :class:`Recipe` says which data a run sees (how many CIFAR-10 images, which evaluation split), how wide the
+CIFAR nets are, and how they are trained (batch, schedule, optimiser, precision, seed). The training loop, the
+run cache and the committed results all read this one object; nothing copies its fields by name.
+
+Pick a named scale by argument (``get_scale("paper")``) or with the environment variable ``RESNET_LAB_SCALE``;
+the notebooks default to ``classroom``:
+
+- ``smoke``: seconds; for tests and a quick check that everything runs.
+- ``classroom``: minutes on a 2-core laptop CPU, enough to show each phenomenon. Its first epoch warms the
+  learning rate up linearly (our choice): at lr 0.1 from the first step resnet-56's loss jumps above 8 within
+  ten iterations on this small subset.
+- ``reference``: the committed reference runs of notebook 01 (``python -m resnet_lab runs degradation``):
+  a 20k-image subset for 12 epochs with the paper's two learning-rate drops, at half and three quarters.
+- ``paper``: He et al. 2015, section 4.2: batch 128, lr 0.1, momentum 0.9, weight decay 1e-4, lr divided by 10
+  at 32k and 48k iterations, stop at 64k, trained on 45k images and validated on the other 5k. A GPU is advised.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+ENV_VAR = "RESNET_LAB_SCALE"
+DEFAULT = "classroom"
+SCHEDULES = ("step", "cosine", "constant")
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A training recipe and the data it runs on. Give ``epochs`` or ``iterations`` (the paper counts iterations).
+
+    Data: ``train_per_class`` / ``test_per_class`` images per class (None: all); ``validation`` holds 5k training
+    images out and evaluates on them (the paper's split). ``width``: filters in the first stage of the CIFAR nets.
+    Schedule: the learning rate is multiplied by ``gamma`` at each of ``milestones`` (a value >= 1 is an
+    iteration, a value < 1 a fraction of the run); it first rises linearly from ``lr / w`` to ``lr`` over the
+    ``w`` iterations of ``warmup_epochs`` epochs. ``precision``: ``"auto"`` uses bfloat16 autocast where the
+    hardware computes it natively (CUDA GPUs with bf16, CPUs with AVX512-BF16 or AMX), else float32.
+    ``name`` is a label: it does not shape the result, and the run cache ignores it.
+    """
+
+    name: str = "custom"
+    train_per_class: Optional[int] = None
+    test_per_class: Optional[int] = None
+    validation: bool = False
+    width: int = 16
+    epochs: Optional[int] = None
+    iterations: Optional[int] = None
+    batch_size: int = 128
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    nesterov: bool = False
+    schedule: str = "step"
+    milestones: Tuple[float, ...] = ()
+    gamma: float = 0.1
+    warmup_epochs: float = 0.0
+    augment: bool = True
+    precision: str = "auto"
+    seed: int = 0
+    eval_batch_size: int = 500
+
+    def __post_init__(self):
+        if (self.epochs is None) == (self.iterations is None):
+            raise ValueError("Give exactly one of epochs or iterations, e.g. Recipe(epochs=10).")
+        for name in ("epochs", "iterations", "batch_size", "eval_batch_size", "width", "train_per_class",
+                     "test_per_class"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+        for name in ("lr", "momentum", "weight_decay", "gamma", "warmup_epochs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 \
+                    or value == float("inf"):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if any(not m > 0 for m in self.milestones):
+            raise ValueError(f"milestones must be positive (iterations, or fractions below 1), got {self.milestones}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
+            raise ValueError(f"seed must be a whole number from 0 to 2**63 - 1, got {self.seed!r}")
+        object.__setattr__(self, "milestones", tuple(self.milestones))
+
+    def replace(self, **changes) -> "Recipe":
+        """A copy with some fields changed, e.g. ``scale.replace(epochs=3)``; an unknown field is an error."""
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise TypeError(f"Recipe has no field {', '.join(map(repr, unknown))}; its fields are "
+                            f"{', '.join(f.name for f in dataclasses.fields(self))}")
+        if changes.get("epochs") is not None and "iterations" not in changes:
+            changes["iterations"] = None
+        if changes.get("iterations") is not None and "epochs" not in changes:
+            changes["epochs"] = None
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """As plain JSON types (milestones as a list): the form a History and a checkpoint store."""
+        values = dataclasses.asdict(self)
+        values["milestones"] = list(self.milestones)
+        return values
+
+    def key(self) -> dict:
+        """The fields that shape a run's result (all but the ``name`` label): what the run cache is keyed on."""
+        values = self.to_dict()
+        values.pop("name")
+        return values
+
+    def total_iterations(self, per_epoch: int) -> int:
+        """Iterations in the whole run, for ``per_epoch`` batches per epoch."""
+        return self.iterations if self.iterations is not None else self.epochs * per_epoch
+
+    def warmup_iterations(self, per_epoch: int) -> int:
+        """Iterations of linear warm-up: ``warmup_epochs`` epochs of ``per_epoch`` batches."""
+        return round(self.warmup_epochs * per_epoch)
+
+    def train_images(self) -> Optional[int]:
+        """Training images the recipe uses (None: the whole training set)."""
+        return None if self.train_per_class is None else 10 * self.train_per_class
+
+
+SCALES = {
+    "smoke": Recipe(
+        name="smoke", train_per_class=20, test_per_class=10, width=4, epochs=1, batch_size=50, lr=0.1,
+    ),
+    "classroom": Recipe(
+        name="classroom", train_per_class=500, test_per_class=100, width=16, epochs=6, batch_size=128, lr=0.1,
+        warmup_epochs=1,
+    ),
+    "reference": Recipe(
+        name="reference", train_per_class=2000, test_per_class=500, width=16, epochs=12, batch_size=128, lr=0.1,
+        milestones=(0.5, 0.75), warmup_epochs=1,
+    ),
+    "paper": Recipe(
+        name="paper", validation=True, width=16, iterations=64_000, batch_size=128, lr=0.1,
+        milestones=(32_000, 48_000),
+    ),
+}
+
+DESCRIPTIONS = {
+    "smoke": "seconds: a few hundred images, one epoch; checks that everything runs",
+    "classroom": "minutes on a 2-core laptop CPU: a subset of CIFAR-10, enough to show each phenomenon",
+    "reference": "the committed runs of notebook 01: 20k images, 12 epochs, lr / 10 at 50% and 75%",
+    "paper": "He et al. 2015 exactly: 64k iterations of batch 128 on a 45k/5k split; hours on a GPU",
+}
+
+#: He et al.'s ImageNet recipe as torchvision's reference scripts run it: SGD with momentum 0.9, weight decay
+#: 1e-4, batch 256, lr 0.1 divided by 10 after 30 and 60 of 90 epochs (the data fields do not apply).
+IMAGENET = Recipe(name="imagenet", epochs=90, batch_size=256, lr=0.1, milestones=(1 / 3, 2 / 3),
+                  eval_batch_size=250)
+
+
+def get_scale(scale=None) -> Recipe:
+    """Resolve a scale: a :class:`Recipe`, a name, or ``None`` for ``$RESNET_LAB_SCALE`` (default ``classroom``)."""
+    if isinstance(scale, Recipe):
+        return scale
+    name = scale if scale is not None else os.environ.get(ENV_VAR, DEFAULT)
+    key = str(name).strip().lower()
+    if key not in SCALES:
+        close = difflib.get_close_matches(key, SCALES, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        origin = "" if scale is not None else f" (from the environment variable {ENV_VAR})"
+        raise ValueError(f"Unknown run scale {name!r}{origin}. Choose one of: {', '.join(SCALES)}.{hint}")
+    return SCALES[key]
+
+
+def describe_scales() -> str:
+    """A table of the named scales: data, length, recipe."""
+    rows = [("scale", "train images", "eval images", "length", "batch", "lr schedule", "width")]
+    for s in SCALES.values():
+        per_class = lambda n, total: f"{total:,}" if n is None else f"{10 * n:,}"  # noqa: E731
+        train_n = per_class(s.train_per_class, 45_000 if s.validation else 50_000)
+        eval_n = per_class(s.test_per_class, 5_000 if s.validation else 10_000) + (" val" if s.validation else " test")
+        length = f"{s.iterations:,} iterations" if s.iterations else f"{s.epochs} epoch{'s' * (s.epochs != 1)}"
+        drops = ", ".join(f"{m:,}" if m >= 1 else f"{m:.0%}" for m in s.milestones)
+        schedule = f"{s.lr:g}, /10 at {drops}" if drops else f"{s.lr:g} constant"
+        if s.warmup_epochs:
+            images = s.train_images() or (45_000 if s.validation else 50_000)
+            warmup = s.warmup_iterations(images // s.batch_size)
+            schedule = f"warm-up {warmup} it, then {schedule}"
+        rows.append((s.name, train_n, eval_n, length, str(s.batch_size), schedule, str(s.width)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows)

@@ -1,0 +1,108 @@
+"""Checkers for the exercises of notebook 03 (the 2D toy experiment).
+
+Each checker returns a :class:`Check` that shows "Correct: ..." or "Not yet: ..." with what to fix;
+``check.passed`` is a bool. An exercise left as ``raise NotImplementedError`` reads "Not yet".
+
+1. :func:`check_sample_annulus`: sample points uniformly by area in a ring.
+2. :func:`check_one_neuron_block`: the residual block z + V ReLU(U z + b) as a function.
+3. :func:`check_parameter_count`: the number of parameters of a plain or residual toy net, as a formula.
+4. :func:`check_bounded_net`: set the weights of a width-3 plain net by hand so that it classifies the
+   rings perfectly with a *bounded* positive region.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from resnet_lab.lessons.toy2d import boundedness
+from resnet_lab.lessons.toy2d import nets as toy2d
+from resnet_lab.checks import Check
+
+
+def _call(fn, *args):
+    """Run the learner's function; a NotImplementedError becomes a 'Not yet' message."""
+    try:
+        return fn(*args), None
+    except NotImplementedError:
+        return None, Check(False, "replace the `raise NotImplementedError` with your code, then run the cell again")
+
+
+def check_sample_annulus(sample_annulus) -> Check:
+    """``sample_annulus(n, r_min, r_max, generator) -> [n, 2]``: uniform by area in r_min <= ||z|| <= r_max."""
+    generator = torch.Generator().manual_seed(0)
+    points, failed = _call(sample_annulus, 20_000, 2.0, 3.0, generator)
+    if failed is not None:
+        return failed
+    if not torch.is_tensor(points) or tuple(points.shape) != (20_000, 2):
+        return Check(False, f"return a tensor of shape [n, 2], got {getattr(points, 'shape', type(points).__name__)}")
+    r = points.double().norm(dim=1)
+    if float(r.min()) < 2 - 1e-5 or float(r.max()) > 3 + 1e-5:
+        return Check(False, f"radii should lie in [2, 3], yours span [{float(r.min()):.3f}, {float(r.max()):.3f}]")
+    inner_half = float((r < math.sqrt((4 + 9) / 2)).double().mean())
+    if abs(inner_half - 0.5) > 0.02:
+        return Check(False, f"{100 * inner_half:.1f}% of your points lie inside radius sqrt(6.5) = 2.55, which "
+                            "encloses half the ring's area, so it should be about 50%. A uniform radius crowds "
+                            "the inner edge: draw r^2 uniformly in [r_min^2, r_max^2] instead.")
+    angle = torch.atan2(points[:, 1].double(), points[:, 0].double())
+    counts = torch.histc(angle, bins=8, min=-math.pi, max=math.pi) / len(angle)
+    if float((counts - 1 / 8).abs().max()) > 0.02:
+        return Check(False, "the angles are not uniform: draw the angle uniformly in [0, 2 pi)")
+    return Check(True, f"radii in [2, 3]; {100 * inner_half:.1f}% inside the half-area radius; angles uniform.")
+
+
+def check_one_neuron_block(block) -> Check:
+    """``block(z [n, 2], U [1, 2], b [1], V [2, 1]) -> [n, 2]`` computing z + V ReLU(U z + b) for each row z."""
+    generator = torch.Generator().manual_seed(1)
+    z = torch.randn(50, 2, generator=generator, dtype=torch.float64)
+    U = torch.randn(1, 2, generator=generator, dtype=torch.float64)
+    b = torch.randn(1, generator=generator, dtype=torch.float64)
+    V = torch.randn(2, 1, generator=generator, dtype=torch.float64)
+    out, failed = _call(block, z, U, b, V)
+    if failed is not None:
+        return failed
+    if not torch.is_tensor(out) or tuple(out.shape) != (50, 2):
+        return Check(False, f"return one output row per input row, shape [n, 2]; got "
+                            f"{getattr(out, 'shape', type(out).__name__)}")
+    expected = z + torch.relu(z @ U.T + b) @ V.T
+    gap = float((out - expected).abs().max())
+    if gap > 1e-9:
+        if float((out - torch.relu(z @ U.T + b) @ V.T).abs().max()) < 1e-9:
+            return Check(False, "you returned V ReLU(U z + b) only: a residual block adds the input z back")
+        return Check(False, f"off by up to {gap:.3g}; with rows z, U z + b is z @ U.T + b and V a is a @ V.T")
+    return Check(True, "z + V ReLU(U z + b) matches the reference on 50 random rows.")
+
+
+def check_parameter_count(count) -> Check:
+    """``count(width, depth, residual) -> int``: the parameters of ``toy2d.make_net(width, depth, residual)``."""
+    for residual in (False, True):
+        for width in (1, 2, 3, 5):
+            for depth in (1, 2, 5):
+                got, failed = _call(count, width, depth, residual)
+                if failed is not None:
+                    return failed
+                expected = toy2d.count_parameters(toy2d.make_net(width, depth, residual))
+                if got != expected:
+                    kind = "residual (width = neurons per block)" if residual else "plain"
+                    return Check(False, f"{kind} net, width {width}, depth {depth}: you say {got}, it has {expected}. "
+                                        "Count each weight matrix and bias vector, and the output layer.")
+    return Check(True, "your formula matches every plain and residual net tried (widths 1-5, depths 1-5).")
+
+
+def check_bounded_net(net) -> Check:
+    """``net``: a ``toy2d.PlainNet`` of width 3 whose weights you set, classifying fresh rings data perfectly
+    with a bounded positive region (proved by :func:`resnet_lab.boundedness.analyze_region`)."""
+    if not isinstance(net, toy2d.PlainNet):
+        return Check(False, "pass a toy2d.PlainNet (a plain net: the point is that width 3 suffices)")
+    if net.width > 3:
+        return Check(False, f"use width 3 (yours is {net.width}): three ReLUs are enough for a triangle")
+    points, labels = toy2d.sample_rings(4000, seed=123)
+    acc = toy2d.accuracy(net, points, labels)
+    if acc < 1.0:
+        return Check(False, f"{100 * acc:.1f}% of 4,000 fresh points are classified right; aim for 100%. "
+                            "Hint: f(z) = c - sum_i ReLU(n_i . z) with three unit vectors n_i at 120 degrees")
+    region = boundedness.analyze_region(net)
+    if not (region.verdict == "bounded" and region.proved):
+        return Check(False, f"100% accurate, but the positive region is {region}: make f negative far away "
+                            "in every direction (the three directions n_i must surround the origin)")
+    return Check(True, f"100% of 4,000 fresh points, and {{f > 0}} is {region}.")

@@ -1,0 +1,268 @@
+"""Load-else-train, and the committed results that the notebooks load.
+
+``train_or_load("plain56", data, "classroom")`` trains plain-56 at the classroom scale once, keeps its checkpoint
+and History under ``runs/<name>/``, and on every later call loads the History instead of training again. The
+folder name is a hash of everything that shapes the result: the recipe (not its name), the seed, the model and
+its options, and a fingerprint of the data's pixels. An interrupted run resumes from its last checkpoint.
+Delete the folder to retrain.
+
+Runs that take longer than a notebook may are committed to the repository in groups, made by one command::
+
+    python -m resnet_lab runs degradation       # or cifar_stem, gradient_flow; --help lists them
+
+Each group trains its models through :func:`train_or_load` and writes one History per model and seed to
+``resnet_lab/results/<group>/<model>-<scale>-seed<seed>.json`` (plus ``.gradients.json`` when the group records
+gradient flow). :func:`load_committed` reads a group back; ``tests/test_committed_runs.py`` checks every file
+against the recipe that claims to make it.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, Optional, Tuple
+
+from resnet_lab.config import Recipe, get_scale
+from resnet_lab.data import load_cifar10, split_validation
+from resnet_lab.gradients import GradientRecorder
+from resnet_lab.models import get_model, is_cifar_family
+from resnet_lab.runtime import seed_everything, set_threads
+from resnet_lab.training import CHECKPOINT, HISTORY, History, load_checkpoint, train
+
+RUNS_ENV_VAR = "RESNET_LAB_RUNS"
+RESULTS_ENV_VAR = "RESNET_LAB_RESULTS"
+
+
+def _checkout() -> Optional[Path]:
+    repo = Path(__file__).resolve().parents[1]
+    return repo if (repo / "resnet_lab").is_dir() and (repo / "notebooks").is_dir() else None
+
+
+def runs_dir() -> Path:
+    """Where cached runs live: ``$RESNET_LAB_RUNS``, else ``runs/`` in the course checkout."""
+    if os.environ.get(RUNS_ENV_VAR):
+        return Path(os.environ[RUNS_ENV_VAR])
+    return (_checkout() or Path.cwd()) / "runs"
+
+
+def results_dir() -> Path:
+    """Where committed results live: ``$RESNET_LAB_RESULTS``, else ``resnet_lab/results/`` (shipped with the code)."""
+    if os.environ.get(RESULTS_ENV_VAR):
+        return Path(os.environ[RESULTS_ENV_VAR])
+    return Path(__file__).resolve().parent / "results"
+
+
+# ------------------------------------------------------------------ load-else-train
+
+def split_for_scale(data, scale: Recipe, seed: int = 0) -> Tuple[object, object, str]:
+    """The training and evaluation sets a recipe asks for: (train_set, eval_set, eval_name)."""
+    train_set, eval_set, eval_name = data.train, data.test, "test"
+    if scale.validation:
+        train_set, eval_set = split_validation(train_set, val_size=5000, seed=seed)
+        eval_name = "validation"
+    if scale.train_per_class is not None:
+        train_set = train_set.subset(scale.train_per_class, seed=seed)
+    if scale.test_per_class is not None:
+        eval_set = eval_set.subset(scale.test_per_class, seed=seed)
+    return train_set, eval_set, eval_name
+
+
+def build_model(model_name: str, scale: Recipe, **model_options):
+    """``get_model`` with the recipe's width for the CIFAR family."""
+    if is_cifar_family(model_name):
+        model_options.setdefault("width", scale.width)
+    return get_model(model_name, **model_options)
+
+
+def data_fingerprint(data) -> str:
+    """A hash of the pixels and labels of ``data`` (a ``CIFAR10``, or anything with ``train`` and ``test``)."""
+    if hasattr(data, "fingerprint"):
+        return data.fingerprint()
+    return data.train.fingerprint() + data.test.fingerprint()
+
+
+def run_name(model_name: str, scale: Recipe, seed: int, data, record_every: Optional[int] = None,
+             **model_options) -> str:
+    """A folder name that changes whenever anything that shapes the result changes (not the recipe's name)."""
+    key = json.dumps({"recipe": scale.replace(seed=seed).key(), "model": model_name, "options": model_options,
+                      "data": data_fingerprint(data), "record_every": record_every}, sort_keys=True, default=str)
+    digest = hashlib.sha1(key.encode()).hexdigest()[:8]
+    return f"{model_name}-{scale.name}-seed{seed}-{digest}"
+
+
+def run_folder(model_name: str, data, scale=None, seed: int = 0, runs=None, record_every: Optional[int] = None,
+               **model_options) -> Path:
+    """The folder where :func:`train_or_load` keeps this run's checkpoint and History."""
+    folder = Path(runs) if runs is not None else runs_dir()
+    return folder / run_name(model_name, get_scale(scale), seed, data, record_every, **model_options)
+
+
+def load_trained_model(model_name: str, data, scale=None, seed: int = 0, runs=None, **model_options):
+    """The model that :func:`train_or_load` trained, with its final weights, on the CPU in eval mode."""
+    scale = get_scale(scale)
+    folder = run_folder(model_name, data, scale, seed, runs, **model_options)
+    if not (folder / CHECKPOINT).is_file():
+        raise FileNotFoundError(f"{model_name} has not been trained at the {scale.name} scale with seed {seed} "
+                                f"(no checkpoint in {folder}); call train_or_load first.")
+    model = build_model(model_name, scale, **model_options)
+    model.load_state_dict(load_checkpoint(folder / CHECKPOINT)["model"])
+    return model.eval()
+
+
+def records_file(every: int) -> str:
+    return f"gradients-every{every}.json"
+
+
+def train_or_load(model_name: str, data, scale=None, seed: int = 0, device=None, runs=None,
+                  progress: bool = True, after_backward: Optional[Callable] = None,
+                  record_every: Optional[int] = None, **model_options) -> History:
+    """Train ``model_name`` on ``data`` (a ``CIFAR10``) at ``scale``, or load the finished run from disk.
+
+    ``record_every=k`` also records per-layer gradient norms every k iterations with a
+    :class:`resnet_lab.gradients.GradientRecorder`, saved beside the History (:func:`load_records` reads them).
+    ``after_backward`` is only called when training actually happens (not when a cached run is loaded).
+    """
+    scale = get_scale(scale)
+    folder = run_folder(model_name, data, scale, seed, runs, record_every, **model_options)
+    if (folder / HISTORY).is_file():
+        history = History.load(folder / HISTORY)
+        if history.completed:
+            print(f"Loaded {model_name} from {folder} (delete that folder to train again).")
+            return history
+    seed_everything(seed)
+    model = build_model(model_name, scale, **model_options)
+    train_set, eval_set, eval_name = split_for_scale(data, scale, seed)
+    recorder = GradientRecorder(model, every=record_every, label=model_name) if record_every else None
+    hooks = [h for h in (after_backward, recorder) if h is not None]
+    history = train(model, train_set, eval_set, scale.replace(seed=seed), out=folder, resume=True, device=device,
+                    progress=progress, eval_name=eval_name, model_name=model_name,
+                    after_backward=(lambda i, m: [h(i, m) for h in hooks]) if hooks else None)
+    if recorder is not None:
+        recorder.close()
+        if history.completed:
+            recorder.save(folder / records_file(record_every))
+    return history
+
+
+def load_records(model_name: str, data, scale=None, seed: int = 0, every: int = 10, runs=None,
+                 **model_options) -> Optional[GradientRecorder]:
+    """The gradient records of a finished ``train_or_load(..., record_every=every)`` run, or None."""
+    folder = run_folder(model_name, data, scale, seed, runs, every, **model_options)
+    if (folder / records_file(every)).is_file() and (folder / HISTORY).is_file() \
+            and History.load(folder / HISTORY).completed:
+        return GradientRecorder.load(folder / records_file(every))
+    return None
+
+
+def train_and_record(model_name: str, data, scale=None, seed: int = 0, every: int = 10, device=None, runs=None,
+                     progress: bool = True, **model_options) -> Tuple[History, GradientRecorder]:
+    """``train_or_load`` with ``record_every=every``; returns ``(history, records)``. A run that resumes from an
+    interrupted checkpoint records only the iterations trained in the resumed call."""
+    history = train_or_load(model_name, data, scale, seed, device, runs, progress, record_every=every,
+                            **model_options)
+    records = load_records(model_name, data, scale, seed, every, runs, **model_options)
+    return history, records
+
+
+# ------------------------------------------------------------------ committed results
+
+@dataclass(frozen=True)
+class RunGroup:
+    """Runs committed together: ``models`` at ``scale`` for each of ``seeds``, for the notebook that plots them."""
+
+    name: str
+    description: str
+    models: Tuple[str, ...]
+    scale: str
+    seeds: Tuple[int, ...] = (0,)
+    record_every: Optional[int] = None   # also commit gradient records every this many iterations
+
+    @property
+    def command(self) -> str:
+        return f"python -m resnet_lab runs {self.name}"
+
+
+GROUPS: Dict[str, RunGroup] = {g.name: g for g in (
+    RunGroup("degradation", "notebook 01: plain-20/56 and resnet-20/56 at the reference scale",
+             ("plain20", "plain56", "resnet20", "resnet56"), "reference"),
+    RunGroup("cifar_stem", "notebook 04: ResNet-18 with a CIFAR stem against resnet-56, classroom scale",
+             ("resnet18_cifar", "resnet56"), "classroom"),
+)}
+
+
+def committed_path(group: str, model_name: str, seed: int = 0, suffix: str = ".json") -> Path:
+    """Where the committed History (or, with ``suffix=".gradients.json"``, the gradient records) of a run lives."""
+    g = _group(group)
+    return results_dir() / g.name / f"{model_name}-{g.scale}-seed{seed}{suffix}"
+
+
+def load_committed(group: str, seed: int = 0) -> Dict[str, History]:
+    """The committed Histories of every model of ``group`` for ``seed``, by model name; empty if any is missing."""
+    g = _group(group)
+    paths = {m: committed_path(g.name, m, seed) for m in g.models}
+    if not all(p.is_file() for p in paths.values()):
+        return {}
+    return {m: History.load(p) for m, p in paths.items()}
+
+
+def load_committed_records(group: str, seed: int = 0) -> Dict[str, GradientRecorder]:
+    """The committed gradient records of every model of ``group`` for ``seed``; empty if any is missing."""
+    g = _group(group)
+    paths = {m: committed_path(g.name, m, seed, ".gradients.json") for m in g.models}
+    if not all(p.is_file() for p in paths.values()):
+        return {}
+    return {m: GradientRecorder.load(p) for m, p in paths.items()}
+
+
+def make_group(group: str, models=None, seeds=None, data=None, device=None, progress: bool = True) -> list:
+    """Train (or load from ``runs/``) the runs of ``group`` and write them to :func:`results_dir`; returns paths."""
+    g = _group(group)
+    data = data if data is not None else load_cifar10()
+    written = []
+    for model_name in models or g.models:
+        if model_name not in g.models:
+            raise ValueError(f"{model_name!r} is not in the {g.name} group; its models are {', '.join(g.models)}")
+        for seed in g.seeds if seeds is None else seeds:
+            history = train_or_load(model_name, data, g.scale, seed=seed, device=device, progress=progress,
+                                    record_every=g.record_every)
+            history.notes = {"command": g.command, "data": getattr(data, "source", ""),
+                             "data_fingerprint": data_fingerprint(data), "threads": set_threads(),
+                             "machine": platform.machine(), "processor": platform.processor()}
+            written.append(history.save(committed_path(g.name, model_name, seed)))
+            if g.record_every:
+                records = load_records(model_name, data, g.scale, seed, g.record_every)
+                written.append(records.save(committed_path(g.name, model_name, seed, ".gradients.json")))
+            print(f"{history}\n  -> {written[-1]}")
+    return written
+
+
+def _group(name) -> RunGroup:
+    if isinstance(name, RunGroup):
+        return name
+    if name not in GROUPS:
+        raise ValueError(f"Unknown group of committed runs {name!r}; choose one of {', '.join(GROUPS)}")
+    return GROUPS[name]
+
+
+def main(argv=None) -> int:
+    """``python -m resnet_lab runs GROUP``: regenerate a group of committed runs."""
+    listing = "\n".join(f"  {g.name:<14} {g.description} ({len(g.models)} models x {len(g.seeds)} seed(s))"
+                        for g in GROUPS.values())
+    parser = argparse.ArgumentParser(prog="python -m resnet_lab runs",
+                                     description="Train a group of runs (or load them from runs/) and commit their "
+                                                 "Histories under resnet_lab/results/<group>/.",
+                                     epilog=f"groups:\n{listing}", formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("group", choices=sorted(GROUPS), metavar="group", help="which group (listed below)")
+    parser.add_argument("--models", nargs="+", default=None, help="only these models of the group")
+    parser.add_argument("--seeds", nargs="+", type=int, default=None, help="only these seeds (default: the group's)")
+    parser.add_argument("--data", default=None, help="CIFAR-10 location (default: $RESNET_LAB_DATA)")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    args = parser.parse_args(argv)
+    set_threads(args.threads)
+    make_group(args.group, args.models, args.seeds, load_cifar10(args.data), args.device)
+    return 0
