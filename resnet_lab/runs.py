@@ -26,11 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, Optional, Tuple
 
+import torch
+
 from resnet_lab.config import Recipe, get_scale
 from resnet_lab.data import load_cifar10, split_validation
 from resnet_lab.gradients import GradientRecorder
 from resnet_lab.models import get_model, is_cifar_family
-from resnet_lab.runtime import seed_everything, set_threads
+from resnet_lab.runtime import default_device, seed_everything, set_threads
 from resnet_lab.training import CHECKPOINT, HISTORY, History, load_checkpoint, train
 
 RUNS_ENV_VAR = "RESNET_LAB_RUNS"
@@ -166,6 +168,45 @@ def train_and_record(model_name: str, data, scale=None, seed: int = 0, every: in
                             **model_options)
     records = load_records(model_name, data, scale, seed, every, runs, **model_options)
     return history, records
+
+
+def _train_or_load_child(job) -> Tuple[str, int, History]:
+    """One net of :func:`train_or_load_many`, in its own process with ``threads`` torch threads."""
+    model_name, data, scale, seed, device, runs, threads, options = job
+    set_threads(threads)
+    return model_name, seed, train_or_load(model_name, data, scale, seed, device, runs, progress=False, **options)
+
+
+def train_or_load_many(model_names, data, scale=None, seeds=(0,), processes: Optional[int] = None, device=None,
+                       runs=None, **model_options) -> Dict[Tuple[str, int], History]:
+    """:func:`train_or_load` for every model and seed, training the missing runs in parallel processes.
+
+    On a CPU, ``processes`` nets train at once (default: one per core, at most one per run), each with
+    ``cores // processes`` torch threads; a run trained this way is exactly the run :func:`train_or_load` makes
+    with the same thread count. Runs already finished are loaded, not retrained. Returns
+    ``{(model, seed): History}`` in the order asked.
+    """
+    scale = get_scale(scale)
+    jobs = [(m, s) for s in seeds for m in model_names]
+    todo = [(m, s) for m, s in jobs if not _finished(run_folder(m, data, scale, s, runs, **model_options))]
+    cores = os.cpu_count() or 1
+    on_cpu = device is None and default_device().type == "cpu" or device is not None and str(device) == "cpu"
+    processes = min(processes or cores, len(todo)) if on_cpu else 1
+    if processes > 1:
+        threads = max(1, cores // processes)
+        # the deepest nets first, so no process is left with a long run at the end
+        todo.sort(key=lambda job: -int("".join(ch for ch in job[0] if ch.isdigit()) or 0))
+        print(f"Training {len(todo)} run(s) in {processes} processes, {threads} torch thread(s) each.")
+        context = torch.multiprocessing.get_context("spawn")
+        with context.Pool(processes) as pool:
+            work = [(m, data, scale, s, device, runs, threads, model_options) for m, s in todo]
+            for m, s, history in pool.imap_unordered(_train_or_load_child, work):
+                print(f"  {m} (seed {s}): {history.time[-1]:.0f} s of training")
+    return {(m, s): train_or_load(m, data, scale, s, device, runs, **model_options) for m, s in jobs}
+
+
+def _finished(folder: Path) -> bool:
+    return (folder / HISTORY).is_file() and History.load(folder / HISTORY).completed
 
 
 # ------------------------------------------------------------------ committed results

@@ -23,6 +23,25 @@ slower than float32, so it is not used there; the output says which case applies
 the weights, the optimiser step and the loss in float32 (only convolutions and matrix products run in bf16).
 The ratio printed last compares resnet_lab as ``train()`` runs it with the canonical recipe at its best.
 
+Hardware limit. Above the table the command prints what an expert needs to judge the numbers: the CPU model,
+the torch CPU capability in use (``torch.backends.cpu.get_cpu_capability()``, which ``ATEN_CPU_CAPABILITY=avx2``
+lowers), which of avx2, fma, avx512f, avx512_bf16, amx_bf16, avx512_vnni the CPU has, its cores and torch's
+threads, and an estimate of the float32 FMA peak for those threads (:func:`fma_peak_gflops`)::
+
+    peak GFLOP/s = cores used x FMA units per core x fp32 lanes x 2 FLOPs per FMA x GHz
+
+with 16 lanes when torch runs its AVX512 kernels on a CPU with avx512f, 8 with AVX2 (or no avx512f), an
+*assumed* 2 FMA units per core (true of recent Intel server cores and of AMD Zen; AMD Zen 4's units are 256 bits
+wide and split a 512-bit FMA in two, so there the true AVX512 peak is half the estimate, which the output says),
+cores used = torch threads, at most the physical cores (SMT siblings share FMA units), and the clock from
+``cpu MHz`` in /proc/cpuinfo (else ``lscpu``'s max MHz); the output says which. Each row of the table then gets
+the achieved GFLOP/s, images/s x FLOPs of one training step per image, where the FLOPs are those
+``torch.utils.flop_counter.FlopCounterMode`` counts in one forward and backward pass (:func:`flops_per_image`:
+convolutions and matrix products only, so batch norm, ReLU, the loss and the SGD update are left out), and that
+as a percentage of the peak. bf16 rows are compared with the same float32 peak. Convolutions run in oneDNN,
+which picks its instruction set itself: ``ATEN_CPU_CAPABILITY=avx2`` does not stop it using AVX512
+(``ONEDNN_MAX_CPU_ISA=AVX2`` does), so the output warns when the AVX2 peak may understate what ran.
+
 Timings on a shared machine are noisy: ``--repeats`` runs every measurement several times, interleaved, and
 reports the median and the range. When other programs keep the cores busy, torch's multi-threaded kernels wait
 on each other and every pipeline slows down several-fold; ``--threads 1`` then gives steadier ratios.
@@ -34,11 +53,13 @@ import copy
 import os
 import platform
 import resource
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -50,6 +71,11 @@ from resnet_lab.runtime import set_threads
 from resnet_lab.training import TensorBatches, autocast_dtype, make_optimizer, train_step
 
 DEFAULT_MODELS = ("resnet20", "resnet56")
+CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "avx512_vnni")
+# the same flags as torch.cpu.get_capabilities() names them
+_TORCH_FLAG_NAMES = {"avx2": "avx2", "fma": "fma3", "avx512f": "avx512_f", "avx512_bf16": "avx512_bf16",
+                     "amx_bf16": "amx_bf16", "avx512_vnni": "avx512_vnni"}
+FMA_UNITS_PER_CORE = 2  # an assumption, stated in the output: see the module docstring
 
 
 @dataclass
@@ -63,10 +89,16 @@ class Measurement:
     batch_size: int
     iterations: int
     images_per_s: List[float] = field(default_factory=list)
+    flops_per_image: Optional[int] = None  # of one training step (forward + backward), see flops_per_image()
 
     @property
     def median(self) -> float:
         return statistics.median(self.images_per_s)
+
+    @property
+    def gflops(self) -> Optional[float]:
+        """Achieved GFLOP/s: the median images/s x FLOPs per image."""
+        return None if self.flops_per_image is None else self.median * self.flops_per_image / 1e9
 
     @property
     def spread(self) -> str:
@@ -177,6 +209,207 @@ def bf16_support(device) -> Tuple[Optional[torch.dtype], str]:
     return None, f"bf16 autocast: no ({device.type} has no native bf16); float32"
 
 
+# ------------------------------------------------------------------ the hardware limit
+
+def _cpuinfo_values(text: str, key: str) -> List[str]:
+    """Every value of ``key`` in /proc/cpuinfo-style text (``key<tabs>: value`` lines, one block per CPU)."""
+    values = []
+    for line in text.splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip() == key:
+            values.append(value.strip())
+    return values
+
+
+def cpu_flags(cpuinfo: str) -> Dict[str, bool]:
+    """Which of :data:`CPU_FLAGS` the ``flags`` line of /proc/cpuinfo text lists (whole words only)."""
+    lines = _cpuinfo_values(cpuinfo, "flags") or _cpuinfo_values(cpuinfo, "Features")  # Features: ARM
+    flags = set(lines[0].split()) if lines else set()
+    return {name: name in flags for name in CPU_FLAGS}
+
+
+def physical_cores(cpuinfo: str) -> Optional[int]:
+    """Distinct (physical id, core id) pairs in /proc/cpuinfo text; None when it does not list them."""
+    pairs = set()
+    for block in cpuinfo.split("\n\n"):
+        socket, core = _cpuinfo_values(block, "physical id"), _cpuinfo_values(block, "core id")
+        if socket and core:
+            pairs.add((socket[0], core[0]))
+    return len(pairs) or None
+
+
+def clock_ghz(cpuinfo: str = "", lscpu: str = "") -> Tuple[Optional[float], str]:
+    """The clock for the peak estimate and where it came from: the highest ``cpu MHz`` in /proc/cpuinfo text,
+    else ``CPU max MHz`` in ``lscpu`` output; ``(None, "unknown")`` when neither says."""
+    for text, key, source in ((cpuinfo, "cpu MHz", '"cpu MHz" in /proc/cpuinfo'),
+                              (lscpu, "CPU max MHz", '"CPU max MHz" from lscpu')):
+        mhz = []
+        for value in _cpuinfo_values(text, key):
+            try:
+                mhz.append(float(value.replace(",", ".")))
+            except ValueError:
+                pass
+        if mhz and max(mhz) > 0:
+            return max(mhz) / 1000, source
+    return None, "unknown"
+
+
+def vector_lanes(capability: str, has_avx512f: Optional[bool]) -> Optional[int]:
+    """float32 lanes per vector of the kernels torch runs: 16 with AVX512 (on a CPU with avx512f), 8 with AVX2
+    (or an AVX512 capability on a CPU known to lack avx512f); None for anything else (no estimate)."""
+    capability = capability.upper()
+    if capability.startswith("AVX512"):
+        return 8 if has_avx512f is False else 16
+    if capability.startswith("AVX2"):
+        return 8
+    return None
+
+
+def fma_peak_gflops(lanes: int, ghz: float, threads: int, fma_units: int = FMA_UNITS_PER_CORE) -> float:
+    """The FMA peak in GFLOP/s: threads x FMA units per core x lanes x 2 FLOPs per FMA x GHz.
+
+    ``threads`` should be the cores doing the work: SMT siblings share one core's FMA units.
+    ``fma_units`` defaults to 2 per core, an assumption (see the module docstring).
+    """
+    return threads * fma_units * lanes * 2 * ghz
+
+
+@dataclass
+class CPUFacts:
+    """What the peak estimate rests on, and what an expert asks first about a CPU benchmark."""
+
+    model: str
+    capability: str  # torch.backends.cpu.get_cpu_capability(): AVX512, AVX2, DEFAULT, ...
+    flags: Dict[str, Optional[bool]]  # None: unknown here
+    flags_source: str
+    logical_cpus: Optional[int]
+    physical_cores: Optional[int]
+    threads: int
+    ghz: Optional[float]
+    clock_source: str
+    vendor: str = ""
+    family: Optional[int] = None
+
+    @property
+    def cores_used(self) -> int:
+        return min(self.threads, self.physical_cores) if self.physical_cores else self.threads
+
+    @property
+    def lanes(self) -> Optional[int]:
+        return vector_lanes(self.capability, self.flags.get("avx512f"))
+
+    @property
+    def peak_gflops(self) -> Optional[float]:
+        if self.lanes is None or self.ghz is None:
+            return None
+        return fma_peak_gflops(self.lanes, self.ghz, self.cores_used)
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def read_cpu_facts(threads: Optional[int] = None) -> CPUFacts:
+    """The facts of this CPU: /proc/cpuinfo on Linux, else ``torch.cpu.get_capabilities()``, else unknown."""
+    cpuinfo = _read("/proc/cpuinfo")
+    try:
+        capabilities = torch.cpu.get_capabilities()  # torch >= 2.8
+    except Exception:
+        capabilities = {}
+    try:
+        capability = torch.backends.cpu.get_cpu_capability()
+    except Exception:
+        capability = "unknown"
+    if _cpuinfo_values(cpuinfo, "flags"):
+        flags, flags_source = dict(cpu_flags(cpuinfo)), "/proc/cpuinfo"
+    elif capabilities:
+        flags = {name: bool(capabilities.get(_TORCH_FLAG_NAMES[name])) for name in CPU_FLAGS}
+        flags_source = "torch.cpu.get_capabilities()"
+    else:
+        flags, flags_source = {name: None for name in CPU_FLAGS}, "unknown on this system"
+    model = ((_cpuinfo_values(cpuinfo, "model name") or [""])[0] or capabilities.get("cpu_name")
+             or platform.processor() or "unknown")
+    lscpu = ""
+    if not _cpuinfo_values(cpuinfo, "cpu MHz") and shutil.which("lscpu"):
+        try:
+            lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            pass
+    ghz, clock_source = clock_ghz(cpuinfo, lscpu)
+    family = (_cpuinfo_values(cpuinfo, "cpu family") or [""])[0]
+    return CPUFacts(model=model, capability=capability, flags=flags, flags_source=flags_source,
+                    logical_cpus=os.cpu_count(),
+                    physical_cores=physical_cores(cpuinfo) or capabilities.get("num_physical_cores"),
+                    threads=threads or torch.get_num_threads(), ghz=ghz, clock_source=clock_source,
+                    vendor=(_cpuinfo_values(cpuinfo, "vendor_id") or [""])[0],
+                    family=int(family) if family.isdigit() else None)
+
+
+def format_cpu(facts: CPUFacts) -> str:
+    """The CPU facts and the peak estimate, with every assumption it makes, as printed above the table."""
+    def yes(value):
+        return "?" if value is None else ("yes" if value else "no")
+
+    lines = [f"CPU: {facts.model} | torch CPU capability: {facts.capability} | "
+             f"{facts.logical_cpus or '?'} logical CPUs, {facts.physical_cores or '?'} physical cores | "
+             f"{facts.threads} torch thread{'s' if facts.threads != 1 else ''}",
+             f"CPU flags ({facts.flags_source}): " + ", ".join(f"{n} {yes(facts.flags[n])}" for n in CPU_FLAGS)]
+    if facts.lanes is None:
+        lines.append(f"fp32 FMA peak: no estimate (torch capability {facts.capability!r} is neither AVX512 "
+                     f"nor AVX2)")
+    elif facts.ghz is None:
+        lines.append("fp32 FMA peak: no estimate (no clock found in /proc/cpuinfo or lscpu)")
+    else:
+        isa = "AVX512" if facts.lanes == 16 else "AVX2"
+        lines.append(
+            f"fp32 FMA peak (estimate): {facts.cores_used} core{'s' if facts.cores_used != 1 else ''} x "
+            f"{FMA_UNITS_PER_CORE} FMA units per core (assumed) x {facts.lanes} fp32 lanes ({isa}) x 2 FLOPs per "
+            f"FMA x {facts.ghz:.3f} GHz ({facts.clock_source}) = {facts.peak_gflops:.1f} GFLOP/s")
+        if facts.threads > facts.cores_used:
+            lines.append(f"  ({facts.threads} threads on {facts.cores_used} physical cores: SMT siblings share "
+                         f"a core's FMA units)")
+        if facts.lanes == 16 and facts.vendor == "AuthenticAMD" and facts.family == 25:
+            lines.append("  note: AMD Zen 4 (family 25) splits each 512-bit FMA over its two 256-bit units, so "
+                         f"its true fp32 peak is half this: {facts.peak_gflops / 2:.1f} GFLOP/s")
+        if (facts.lanes == 8 and facts.flags.get("avx512f")
+                and not (os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA"))):
+            lines.append("  note: torch runs its AVX2 kernels, but this CPU has AVX512 and oneDNN, which runs the "
+                         "convolutions, still uses it (set ONEDNN_MAX_CPU_ISA=AVX2 to stop it), so the AVX2 "
+                         "peak understates what the convolutions can reach")
+    return "\n".join(lines)
+
+
+def flops_per_image(model: torch.nn.Module, batch_size: int = 2, backward: bool = True,
+                    image_size: int = 32) -> int:
+    """FLOPs per image of one training step (forward and backward) of ``model`` on 3-channel images.
+
+    Counted by ``torch.utils.flop_counter.FlopCounterMode`` on a copy of the model (the original's batch-norm
+    statistics and gradients are left alone) with a random batch, divided by the batch size. The counter counts
+    convolutions and matrix products, 2 FLOPs per multiply-add; it leaves out batch norm, ReLU, the loss and the
+    SGD update. The backward pass of each layer computes the weight gradient and the input gradient, each as
+    many FLOPs as the forward, except the first layer's input gradient (the images need none), so the
+    total is 3 x forward - 2 x the first convolution's multiply-adds. ``backward=False``: the forward alone.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = copy.deepcopy(model).cpu().float().train()
+    generator = torch.Generator().manual_seed(0)  # leaves the global random state alone
+    x = torch.randn(batch_size, 3, image_size, image_size, generator=generator)
+    with FlopCounterMode(display=False) as counter:
+        out = model(x)
+        if backward:
+            y = torch.randint(0, out.shape[1], (batch_size,), generator=generator)
+            torch.nn.functional.cross_entropy(out, y).backward()
+    total = counter.get_total_flops()
+    if total % batch_size:
+        raise RuntimeError(f"{total} FLOPs do not divide by the batch of {batch_size}")
+    return total // batch_size
+
+
 def _peak_memory_mb() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return usage / 1024 if sys.platform != "darwin" else usage / 2**20
@@ -203,10 +436,12 @@ def run(models=DEFAULT_MODELS, batch_size: int = 128, iterations: int = 10, warm
     for name in models:
         torch.manual_seed(0)
         base = get_model(name, **(model_options or {}))
-        plans = [(Measurement(name, "canonical", w, "fp32", batch_size, iterations), w) for w in workers]
-        plans.append((Measurement(name, "resnet_lab", None, "fp32", batch_size, iterations), None))
-        if dtype is not None:
-            plans.append((Measurement(name, "resnet_lab", None, "bf16", batch_size, iterations), None))
+        flops = flops_per_image(base)
+        plans = [(Measurement(name, "canonical", w, "fp32", batch_size, iterations, flops_per_image=flops), w)
+                 for w in workers]
+        for precision in ("fp32",) + (("bf16",) if dtype is not None else ()):
+            plans.append((Measurement(name, "resnet_lab", None, precision, batch_size, iterations,
+                                      flops_per_image=flops), None))
         for repeat in range(repeats):
             for measurement, w in plans:
                 model = copy.deepcopy(base).to(device)
@@ -237,10 +472,11 @@ def ours(results: List[Measurement], model: str, precision: str) -> Optional[Mea
     return found[0] if found else None
 
 
-def format_results(results: List[Measurement]) -> str:
-    """A table of every measurement, then the ratios (resnet_lab / canonical at its best)."""
+def format_results(results: List[Measurement], peak_gflops: Optional[float] = None) -> str:
+    """A table of every measurement, with the achieved GFLOP/s and its percentage of ``peak_gflops`` (the fp32
+    FMA peak estimate, :func:`fma_peak_gflops`), then the ratios (resnet_lab / canonical at its best)."""
     repeats = len(results[0].images_per_s)
-    lines = [f"{'model':<10} {'pipeline':<48} {'precision':<9} {'images/s':>9}"
+    lines = [f"{'model':<10} {'pipeline':<48} {'precision':<9} {'images/s':>9} {'GFLOP/s':>8} {'% peak':>7}"
              + ("  range" if repeats > 1 else "")]
     models = list(dict.fromkeys(m.model for m in results))
     for model in models:
@@ -251,9 +487,21 @@ def format_results(results: List[Measurement]) -> str:
                          + (" *" if m is best else ""))
             else:
                 label = "resnet_lab: batched augmentation, channels-last"
-            lines.append(f"{model:<10} {label:<48} {m.precision:<9} {m.median:>9.0f}"
+            gflops = f"{m.gflops:.1f}" if m.gflops is not None else "-"
+            percent = f"{100 * m.gflops / peak_gflops:.1f}%" if m.gflops is not None and peak_gflops else "-"
+            lines.append(f"{model:<10} {label:<48} {m.precision:<9} {m.median:>9.0f} {gflops:>8} {percent:>7}"
                          + (f"  {m.spread}" if repeats > 1 else ""))
     lines.append("* the canonical recipe's best worker count here, used as the baseline")
+    counted = {m.model: m.flops_per_image for m in results if m.flops_per_image is not None}
+    if counted:
+        lines.append("GFLOP/s = images/s x FLOPs of one training step per image (forward + backward convolutions "
+                     "and matrix products, by FlopCounterMode: "
+                     + ", ".join(f"{model} {flops / 1e9:.3f} GFLOP" for model, flops in counted.items()) + ")")
+        lines.append("% peak = of the fp32 FMA peak estimated above" if peak_gflops else
+                     "% peak: no peak estimate for this device")
+        if peak_gflops and any(m.precision == "bf16" for m in results):
+            lines.append("  (bf16 rows too: AVX512-BF16's dot product does twice the multiply-adds per instruction "
+                         "of an fp32 FMA, AMX far more, so their own ceiling is higher)")
     lines.append("")
     lines.append("speed-up over the canonical recipe (same model, batch and optimiser):")
     for model in models:
@@ -305,6 +553,11 @@ def main(argv=None) -> int:
     _, why = bf16_support(args.device)
     print(f"torch {torch.__version__} | python {platform.python_version()} | device {args.device} | "
           f"{threads} torch threads | {os.cpu_count()} CPUs")
+    peak = None
+    if torch.device(args.device).type == "cpu":
+        facts = read_cpu_facts(threads)
+        peak = facts.peak_gflops
+        print(format_cpu(facts))
     print(f"data: {data.source}; {args.per_class * 10} training images")
     print(why)
     print(f"batch {args.batch_size}, {args.warmup} warm-up + {args.iterations} timed iterations, "
@@ -313,7 +566,7 @@ def main(argv=None) -> int:
                   args.per_class, args.device, data)
     print(f"peak memory of this process: {_peak_memory_mb():.0f} MB")
     print()
-    print(format_results(results))
+    print(format_results(results, peak))
     return 0
 
 

@@ -1,7 +1,8 @@
 """Regenerate the committed notebooks: ``python -m resnet_lab notebooks``.
 
-Executes each notebook top to bottom in a fresh kernel (with ``RESNET_LAB_THREADS=2``, as the tests run them)
-and writes it back with its outputs, normalised so that a re-run changes the file only where an output
+Executes each notebook top to bottom in a fresh kernel (with ``RESNET_LAB_THREADS=2``, as the tests run them,
+and ``RESNET_LAB_FIGURES`` pointing at ``figures/``, so every figure is saved there under its stable name) and
+writes it back with its outputs, normalised so that a re-run changes the file only where an output
 changed: no execution timestamps, no widget state, execution counts renumbered from 1.
 """
 from __future__ import annotations
@@ -11,10 +12,13 @@ import os
 import time
 from pathlib import Path
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+from resnet_lab.plots.style import FIGURES_ENV_VAR
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = CHECKOUT / "notebooks"
 
 
-def normalize(nb) -> None:
+def strip_run_metadata(nb) -> None:
     """Strip what changes between runs without changing what a learner sees."""
     nb.metadata.pop("widgets", None)
     nb.metadata.pop("execution", None)
@@ -41,11 +45,12 @@ def execute(path: Path, timeout: int = 1800) -> float:
 
     nb = nbformat.read(path, as_version=4)
     os.environ.setdefault("RESNET_LAB_THREADS", "2")
+    os.environ.setdefault(FIGURES_ENV_VAR, str(CHECKOUT / "figures"))  # regenerating on purpose: save the figures
     start = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
                    record_timing=False).execute()
     elapsed = time.perf_counter() - start
-    normalize(nb)
+    strip_run_metadata(nb)
     nbformat.write(nb, path)
     return elapsed
 
@@ -62,7 +67,7 @@ def main(argv=None) -> int:
     for path in paths:
         if args.normalize:
             nb = nbformat.read(path, as_version=4)
-            normalize(nb)
+            strip_run_metadata(nb)
             nbformat.write(nb, path)
             print(f"normalised {path}")
         else:

@@ -16,11 +16,24 @@ CHECKPOINT = "checkpoint.pt"
 HISTORY = "history.json"
 
 
+def architecture(model) -> str:
+    """The model's module tree as text (its ``repr``): what a checkpoint must be restored into."""
+    return str(model)
+
+
+def describe(text: str) -> str:
+    """The first line of an :func:`architecture`, e.g. ``CifarResNet(depth=20, plain, shortcut='A', width=16)``."""
+    lines = text.splitlines()
+    head = lines[0].rstrip("(")
+    return f"{head}({lines[1].strip()})" if len(lines) > 1 and "=" in lines[1] and ":" not in lines[1] else head
+
+
 def save_checkpoint(path, model, optimizer, iteration: int, history: History) -> Path:
     """Write a checkpoint atomically: a temporary file in the same folder, then a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {
+        "architecture": architecture(model),
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "iteration": iteration,
@@ -51,9 +64,22 @@ def load_checkpoint(path, map_location="cpu") -> dict:
                          "Delete it to start that run afresh.") from err
 
 
-def restore(checkpoint: dict, model, optimizer, recipe: Recipe, out: Path) -> Tuple[int, History]:
-    """Load a checkpoint into ``model`` and ``optimizer``; returns (iteration, History). The recipe must match."""
+def restore(checkpoint: dict, model, optimizer, recipe: Recipe, out: Path, model_name: str = "") -> Tuple[int, History]:
+    """Load a checkpoint into ``model`` and ``optimizer``; returns (iteration, History).
+
+    The model (its name, when given, and its whole module tree) and the recipe must be those the checkpoint was
+    made with; otherwise a ValueError names both and says what to do.
+    """
+    missing = [k for k in ("architecture", "model", "optimizer", "iteration", "history", "rng") if k not in checkpoint]
+    if missing:
+        raise ValueError(f"{out / CHECKPOINT} is not a resnet_lab checkpoint (no {', '.join(missing)}); it may be a "
+                         "bare state_dict. Move it away, or choose another output folder.")
     history = History.from_dict(checkpoint["history"])
+    saved_name, saved_arch = history.model, checkpoint["architecture"]
+    if (model_name and saved_name and model_name != saved_name) or saved_arch != architecture(model):
+        raise ValueError(f"The checkpoint in {out} holds {saved_name or 'a model'} ({describe(saved_arch)}), not the "
+                         f"{model_name or 'model'} ({describe(architecture(model))}) asked for. Resume with the same "
+                         "model and options, or choose another output folder.")
     saved = dict(history.config)
     saved["milestones"] = list(saved.get("milestones", []))
     if saved != recipe.to_dict():

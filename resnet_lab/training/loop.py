@@ -30,8 +30,11 @@ from resnet_lab.training.history import History
 from resnet_lab.training.schedule import autocast_dtype, learning_rate
 
 
+DIVERGENCE_FACTOR = 100  # a loss this many times the first one means the run has diverged
+
+
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite."""
+    """The loss became NaN, infinite or far larger than at the start, or a weight stopped being finite."""
 
 
 def make_optimizer(model: torch.nn.Module, recipe: Recipe) -> torch.optim.SGD:
@@ -163,7 +166,7 @@ class Run:
                 raise FileExistsError(f"{out} already holds a run. Pass resume=True (--resume) to continue it, "
                                       "or choose another output folder.")
             checkpoint = distributed.broadcast_object(load_checkpoint(out / CHECKPOINT) if rank == 0 else None)
-            iteration, history = restore(checkpoint, model, optimizer, recipe, out)
+            iteration, history = restore(checkpoint, model, optimizer, recipe, out, model_name)
         net = model if world == 1 else torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None)
         batches = training_batches(train_set, recipe, device, channels_last, rank, world, workers)
@@ -203,18 +206,25 @@ class Run:
         new_losses = losses.tolist()
         new_errors = [100.0 * e / self.recipe.batch_size for e in errors.tolist()]
         done = len(self.history.iter_loss)
+        first = self.history.iter_loss[0] if done else new_losses[0]
         for offset, value in enumerate(new_losses):
-            if not math.isfinite(value):
-                at = done + offset
-                raise TrainingDiverged(
-                    f"The training loss became {value} at iteration {at + 1} (learning rate "
-                    f"{learning_rate(self.recipe, at, self.per_epoch):g}). Lower the learning rate or add warm-up "
-                    "(warmup_epochs); the last checkpoint, if any, is intact.")
+            if not math.isfinite(value) or value > DIVERGENCE_FACTOR * first:
+                self.diverged(done + offset, f"the training loss became {value:.4g}"
+                              + (f", over {DIVERGENCE_FACTOR} times its first value {first:.3g}," if math.isfinite(value)
+                                 else ""))
+        if not all(torch.isfinite(p).all() for p in self.model.parameters()):
+            self.diverged(done + len(new_losses) - 1, "a weight became NaN or infinite")
         self.history.iter_loss.extend(new_losses)
         self.history.iter_error.extend(new_errors)
         self.flushed = len(self.losses)
         bar.update(len(new_losses))
         bar.set_postfix(loss=f"{new_losses[-1]:.3f}", err=f"{new_errors[-1]:.1f}%", refresh=False)
+
+    def diverged(self, at: int, what: str) -> None:
+        raise TrainingDiverged(
+            f"Training diverged: {what} at iteration {at + 1} (learning rate "
+            f"{learning_rate(self.recipe, at, self.per_epoch):g}). Lower the learning rate or add warm-up "
+            "(warmup_epochs); the last checkpoint, if any, is intact.")
 
     def record_epoch(self, epoch: int, steps: int, evaluation: Tuple[float, float]) -> None:
         """Add epoch ``epoch``'s numbers to the History: training means over its ``steps`` batches, evaluation."""
