@@ -17,6 +17,7 @@ import math
 import numbers
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
@@ -74,6 +75,8 @@ def checker(function: Callable[..., Check]) -> Callable[..., Check]:
             result = function(*args, **kwargs)
         except NotYet as reason:
             result = Check(False, str(reason))
+        except _TimeUp:   # the time limit ran out just as the learner's code returned
+            result = Check(False, f"your code ran for more than {TIME_LIMIT_S:g} s: look for a loop that never ends")
         except Exception as err:  # the answer broke the check itself: report it, never raise at the learner
             result = Check(False, f"checking your answer raised {type(err).__name__}: {err}")
         return result.show()
@@ -83,15 +86,23 @@ def checker(function: Callable[..., Check]) -> Callable[..., Check]:
 
 def describe(value) -> str:
     """A short phrase for what the learner gave: ``None``, ``the string '12'``, ``a tensor of shape [3]``."""
-    if value is None or value is ...:
-        return repr(value)
+    if value is None:
+        return "None"
+    if value is ...:
+        return "..."
     if isinstance(value, str):
-        return f"the string {value!r}"
+        return f"the string {value!r:.60}"
     if torch.is_tensor(value) or isinstance(value, np.ndarray):
         return f"{'a tensor' if torch.is_tensor(value) else 'an array'} of shape {list(value.shape)}"
     if isinstance(value, type):
         return f"the class {value.__name__}"
-    return f"a {type(value).__name__} ({value!r:.60})"
+    if callable(value) and hasattr(value, "__name__"):
+        return f"the function {value.__name__}"
+    kind = type(value).__name__
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    if isinstance(value, (numbers.Number, np.generic, list, tuple, dict)):
+        return f"{article} {kind} ({' '.join(repr(value).split()):.60})"
+    return f"{article} {kind}"
 
 
 class _TimeUp(BaseException):
@@ -109,19 +120,23 @@ def _time_limit(seconds: Optional[float]):
         raise _TimeUp
 
     previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    outer_delay, outer_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    start = time.monotonic()
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
+        if outer_delay:   # someone else's alarm was running: give it back what is left of it
+            left = max(outer_delay - (time.monotonic() - start), 1e-3)
+            signal.setitimer(signal.ITIMER_REAL, left, outer_interval)
 
 
 def call_learner(function, *args, what: str = "your function"):
     """``function(*args)``, or :class:`NotYet` saying what went wrong: not callable, still the
     ``raise NotImplementedError`` stub, raised another exception, or ran longer than :data:`TIME_LIMIT_S`."""
     if not callable(function):
-        raise NotYet(f"{what} should be a function (or class) to call; got {describe(function)}")
+        raise NotYet(f"pass your function (or class) itself, not its result; got {describe(function)}")
     try:
         with _time_limit(TIME_LIMIT_S):
             return function(*args)
@@ -158,13 +173,11 @@ def as_number(value, what: str = "your answer", integer: bool = False):
     """The number in ``value``, strictly: an int or float (a numpy scalar or a one-element tensor or array
     will do), finite, and whole when ``integer``; a string, None, a bool or NaN is :class:`NotYet`."""
     if value is None or value is ...:
-        raise NotYet(f"{what} is still {value!r}: replace it with a number")
+        raise NotYet(f"{what} is still {describe(value)}: replace it with a number")
     if isinstance(value, str):
         raise NotYet(f"{what} is {describe(value)}: write the number itself, without quotes")
     if torch.is_tensor(value) or isinstance(value, np.ndarray):
-        if value.size == 0 if isinstance(value, np.ndarray) else value.numel() != 1:
-            raise NotYet(f"{what} should be one number; got {describe(value)}")
-        if value.size != 1 if isinstance(value, np.ndarray) else False:
+        if (value.numel() if torch.is_tensor(value) else value.size) != 1:
             raise NotYet(f"{what} should be one number; got {describe(value)}")
         value = value.item()
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):

@@ -7,7 +7,7 @@ At initialisation (one batch)::
     flow.activation_grad_norms   # ||dE/dx_l|| at the output of every block (residual unit), in forward order
     flow.ratio("activation")     # first block / last block: << 1 vanishing, >> 1 exploding
 
-During training (``after_backward`` of :func:`resnet_lab.train.train`)::
+During training (``after_backward`` of :func:`resnet_lab.training.train`)::
 
     recorder = GradientRecorder(model, every=10)
     history = train(model, train_set, test_set, config, after_backward=recorder)
@@ -16,7 +16,7 @@ During training (``after_backward`` of :func:`resnet_lab.train.train`)::
 
 Norms are Frobenius norms of the whole tensor (the weight gradient, or the gradient of the loss with respect to
 a block's output over the whole batch). "Blocks" are found automatically: every module with a
-``residual_branch`` method (the blocks of :mod:`resnet_lab.models` and :mod:`resnet_lab.stacks`) or a
+``residual_branch`` method (the blocks of :mod:`resnet_lab.models` and :mod:`resnet_lab.lessons.gradient_flow.stacks`) or a
 torchvision ``BasicBlock`` / ``Bottleneck``; plain nets built by ``resnet_lab`` use the same blocks without
 the shortcut, so plain and residual nets are measured at the same places. Pass ``blocks=[names]`` to choose.
 

@@ -177,32 +177,38 @@ def _train_or_load_child(job) -> Tuple[str, int, History]:
     return model_name, seed, train_or_load(model_name, data, scale, seed, device, runs, progress=False, **options)
 
 
-def train_or_load_many(model_names, data, scale=None, seeds=(0,), processes: Optional[int] = None, device=None,
-                       runs=None, **model_options) -> Dict[Tuple[str, int], History]:
-    """:func:`train_or_load` for every model and seed, training the missing runs in parallel processes.
+def train_or_load_many(model_names, data, scale=None, seeds=0, processes: Optional[int] = None, device=None,
+                       runs=None, **model_options) -> Dict:
+    """:func:`train_or_load` for every model (and seed), training the missing runs in parallel processes.
 
-    On a CPU, ``processes`` nets train at once (default: one per core, at most one per run), each with
+    On a CPU, ``processes`` nets train at once (default: one per core, at most one per missing run), each with
     ``cores // processes`` torch threads; a run trained this way is exactly the run :func:`train_or_load` makes
-    with the same thread count. Runs already finished are loaded, not retrained. Returns
-    ``{(model, seed): History}`` in the order asked.
+    with that thread count. Finished runs are loaded, not retrained. Returns ``{model: History}`` when ``seeds``
+    is one seed, ``{(model, seed): History}`` when it is a list of seeds; in the order asked.
     """
     scale = get_scale(scale)
-    jobs = [(m, s) for s in seeds for m in model_names]
+    seed_list = [seeds] if isinstance(seeds, int) else list(seeds)
+    jobs = [(m, s) for s in seed_list for m in model_names]
     todo = [(m, s) for m, s in jobs if not _finished(run_folder(m, data, scale, s, runs, **model_options))]
     cores = os.cpu_count() or 1
-    on_cpu = device is None and default_device().type == "cpu" or device is not None and str(device) == "cpu"
+    on_cpu = torch.device(device).type == "cpu" if device is not None else default_device().type == "cpu"
     processes = min(processes or cores, len(todo)) if on_cpu else 1
     if processes > 1:
         threads = max(1, cores // processes)
-        # the deepest nets first, so no process is left with a long run at the end
+        # the deepest nets first, so no process is left alone with a long run at the end
         todo.sort(key=lambda job: -int("".join(ch for ch in job[0] if ch.isdigit()) or 0))
-        print(f"Training {len(todo)} run(s) in {processes} processes, {threads} torch thread(s) each.")
-        context = torch.multiprocessing.get_context("spawn")
-        with context.Pool(processes) as pool:
+        print(f"Training {len(todo)} run(s) in {processes} processes, {threads} torch thread(s) each.", flush=True)
+        pool = torch.multiprocessing.get_context("spawn").Pool(processes)
+        try:
             work = [(m, data, scale, s, device, runs, threads, model_options) for m, s in todo]
             for m, s, history in pool.imap_unordered(_train_or_load_child, work):
-                print(f"  {m} (seed {s}): {history.time[-1]:.0f} s of training")
-    return {(m, s): train_or_load(m, data, scale, s, device, runs, **model_options) for m, s in jobs}
+                print(f"  {m} (seed {s}): {history.time[-1]:.0f} s of training", flush=True)
+            pool.close()
+        finally:
+            pool.terminate()
+            pool.join()
+    histories = {(m, s): train_or_load(m, data, scale, s, device, runs, **model_options) for m, s in jobs}
+    return {m: h for (m, _), h in histories.items()} if isinstance(seeds, int) else histories
 
 
 def _finished(folder: Path) -> bool:
@@ -232,6 +238,8 @@ GROUPS: Dict[str, RunGroup] = {g.name: g for g in (
              ("plain20", "plain56", "resnet20", "resnet56"), "reference"),
     RunGroup("cifar_stem", "notebook 04: ResNet-18 with a CIFAR stem against resnet-56, classroom scale",
              ("resnet18_cifar", "resnet56"), "classroom"),
+    RunGroup("gradient_flow", "notebook 02: per-layer gradient norms every 10th iteration of a classroom run",
+             ("plain20", "resnet20", "plain56", "resnet56"), "classroom", record_every=10),
 )}
 
 

@@ -4,6 +4,7 @@ This module imports nothing else of ``resnet_lab``, so every other module may us
 """
 from __future__ import annotations
 
+import numbers
 import os
 import random
 
@@ -23,11 +24,13 @@ def seed_everything(seed: int) -> None:
 
 def set_threads(threads=None) -> int:
     """Fix the number of CPU threads torch uses (``None``: ``$RESNET_LAB_THREADS`` or torch's default)."""
+    given, origin = threads, ""
     if threads is None and os.environ.get(THREADS_ENV_VAR):
-        threads = int(os.environ[THREADS_ENV_VAR])
+        given, origin = os.environ[THREADS_ENV_VAR], f" (from the environment variable {THREADS_ENV_VAR})"
+        threads = int(given) if given.strip().isdigit() else given
     if threads is not None:
-        if int(threads) < 1:
-            raise ValueError(f"threads must be a positive whole number, got {threads!r}")
+        if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1:
+            raise ValueError(f"threads must be a positive whole number such as 2, got {given!r}{origin}")
         torch.set_num_threads(int(threads))
     return torch.get_num_threads()
 

@@ -1,7 +1,9 @@
 """One call at the top of every notebook: seeds, threads, device and scale, printed; and a set-up check."""
 from __future__ import annotations
 
+import importlib
 import platform
+import re
 from dataclasses import dataclass
 
 import torch
@@ -68,15 +70,13 @@ class SetupReport:
 def _version_tuple(version: str) -> tuple:
     parts = []
     for piece in version.split("+")[0].split(".")[:3]:
-        digits = "".join(ch for ch in piece if ch.isdigit())
+        digits = re.match(r"\d*", piece).group()  # the leading digits: "0rc1" is 0, not 1
         parts.append(int(digits) if digits else 0)
     return tuple(parts)
 
 
 def check_setup() -> SetupReport:
     """Check that every package the course needs imports, at a version new enough."""
-    import importlib
-
     rows, problems = [], []
     for name, need in _REQUIRED:
         try:

@@ -74,33 +74,34 @@ def test_trace_shapes_records_call_order():
 
 
 def test_check_bottleneck_accepts_reference_and_rejects_mistakes(capsys):
-    assert ex.check_bottleneck(Bottleneck) is True
-    assert "Correct" in capsys.readouterr().out
+    result = ex.check_bottleneck(Bottleneck)
+    assert result.passed and capsys.readouterr().out.startswith("Correct:")
 
     class StrideIn1x1(Bottleneck):  # the v1 block: same names and shapes, different outputs
         def __init__(self, in_channels, planes, stride=1):
             super().__init__(in_channels, planes, stride, stride_in_1x1=True)
 
-    assert ex.check_bottleneck(StrideIn1x1) is False
-    assert "differ from the reference" in capsys.readouterr().out
+    result = ex.check_bottleneck(StrideIn1x1)
+    assert not result.passed and "differ from the reference" in result.message
+    assert capsys.readouterr().out.startswith("Not yet:")
 
     class Unwritten(nn.Module):
         def __init__(self, *args):
             raise NotImplementedError
 
-    assert ex.check_bottleneck(Unwritten) is False
-    assert "Not attempted yet" in capsys.readouterr().out
+    result = ex.check_bottleneck(Unwritten)
+    assert not result.passed and "still raises NotImplementedError" in result.message
 
     class WrongNames(nn.Module):
         def __init__(self, in_channels, planes, stride=1):
             super().__init__()
             self.reduce = nn.Conv2d(in_channels, planes, 1, bias=False)
 
-    assert ex.check_bottleneck(WrongNames) is False
-    assert "missing" in capsys.readouterr().out
+    result = ex.check_bottleneck(WrongNames)
+    assert not result.passed and "missing" in result.message
 
 
-def test_check_zero_pad_shortcut(capsys):
+def test_check_zero_pad_shortcut():
     def right(x, out_channels, stride):
         x = x[:, :, ::stride, ::stride]
         return F.pad(x, (0, 0, 0, 0, 0, out_channels - x.shape[1]))
@@ -109,18 +110,18 @@ def test_check_zero_pad_shortcut(capsys):
         x = x[:, :, ::stride, ::stride]
         return F.pad(x, (0, 0, 0, 0, out_channels - x.shape[1], 0))
 
-    assert ex.check_zero_pad_shortcut(right) is True
-    assert ex.check_zero_pad_shortcut(pads_in_front) is False
-    assert "wrong values" in capsys.readouterr().out
+    assert ex.check_zero_pad_shortcut(right).passed
+    result = ex.check_zero_pad_shortcut(pads_in_front)
+    assert not result.passed and "wrong values" in result.message
 
 
-def test_check_v1_v15_difference(capsys):
+def test_check_v1_v15_difference():
     by_hand = 3 * (256 * 128 * (56 * 56 - 28 * 28))  # the same count in each of layer2, layer3, layer4
     assert by_hand == 231_211_008
-    assert ex.check_v1_v15_difference(by_hand) is True
-    assert ex.check_v1_v15_difference(by_hand // 3) is False
-    assert ex.check_v1_v15_difference(None) is False
-    assert "too low" in capsys.readouterr().out
+    assert ex.check_v1_v15_difference(by_hand).passed
+    result = ex.check_v1_v15_difference(by_hand // 3)
+    assert not result.passed and "too low" in result.message
+    assert not ex.check_v1_v15_difference(None).passed
 
 
 def test_cifar_stem_comparison_uses_reference_else_a_short_run(monkeypatch, tmp_path):

@@ -205,3 +205,11 @@ def test_format_results_prints_gflops_and_percent_of_peak():
     assert lines[-1] == "  resnet20: 3.00x as train() runs it [fp32]"
     no_peak = format_results(results).splitlines()
     assert no_peak[2].split()[-3:] == ["300", "60.0", "-"]
+
+
+def test_bf16_message_when_torch_is_told_to_use_avx2_on_a_bf16_cpu(monkeypatch):
+    # what ATEN_CPU_CAPABILITY=avx2 does on an AVX512-BF16 CPU: float32, and the message says why
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"avx512_bf16": True, "amx_bf16": False})
+    assert bf16_support("cpu") == (None, "bf16 autocast: no, this CPU has avx512_bf16 but torch runs its AVX2 "
+                                         "kernels, as on a CPU without them; resnet_lab trains in float32 here")

@@ -23,17 +23,6 @@ def private_cache(tmp_path, monkeypatch):
     return cache
 
 
-def make_tree(root, train=2, test=1, suffix=".png", classes=CLASSES, seed=0):
-    rng = np.random.default_rng(seed)
-    for split, count in (("train", train), ("test", test)):
-        for name in classes:
-            (root / split / name).mkdir(parents=True)
-            for i in range(count):
-                pixels = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
-                Image.fromarray(pixels).save(root / split / name / f"{i}{suffix}")
-    return root
-
-
 def make_tar(tree, path):
     with tarfile.open(path, "w:gz") as archive:
         archive.add(tree, arcname=tree.name)
@@ -183,9 +172,13 @@ def test_split_validation_rejects_unbalanced_sizes():
         split_validation(labelled(10), val_size=15)
 
 
-def test_to_moves_both_tensors():
-    data = labelled(2).to("cpu")
-    assert data.images.device.type == "cpu" and data.labels.device.type == "cpu"
+def test_to_moves_both_tensors_and_leaves_the_original():
+    data = labelled(2)
+    moved = data.to("meta")  # a real move on any machine: the meta device holds shapes, not values
+    assert (moved.images.device.type, moved.labels.device.type) == ("meta", "meta")
+    assert (moved.images.shape, moved.labels.shape) == (data.images.shape, data.labels.shape)
+    assert (moved.images.dtype, moved.labels.dtype) == (torch.uint8, torch.int64)
+    assert data.images.device.type == data.labels.device.type == "cpu"
 
 
 # ---------------------------------------------------------------- loading
@@ -212,8 +205,8 @@ def test_load_image_folder_tree(tiny_cifar_tree):
     assert torch.equal(load_cifar10(tiny_cifar_tree.parent).train.images, data.train.images)
 
 
-def test_load_tar_gz_equals_the_tree_and_uses_the_cache(tmp_path, monkeypatch, private_cache):
-    tree = make_tree(tmp_path / "cifar10-jpeg", suffix=".jpg")
+def test_load_tar_gz_equals_the_tree_and_uses_the_cache(tmp_path, monkeypatch, private_cache, make_image_tree):
+    tree = make_image_tree(tmp_path / "cifar10-jpeg", suffix=".jpg")
     archive = make_tar(tree, tmp_path / "cifar10-jpeg.tar.gz")
     from_tar = load_cifar10(archive)
     from_tree = load_cifar10(tree)
@@ -246,8 +239,9 @@ def test_no_data_is_one_clear_error(tmp_path, monkeypatch):
         load_cifar10()   # download=None offline: no attempt, the same error
 
 
-def test_corrupt_archive_names_the_file_and_leaves_no_cache(tmp_path, private_cache):
-    archive = make_tar(make_tree(tmp_path / "cifar10-png", train=3), tmp_path / "cifar10.tar.gz")
+def test_corrupt_archive_names_the_file_and_leaves_no_cache(tmp_path, private_cache, make_image_tree):
+    archive = make_tar(make_image_tree(tmp_path / "cifar10-png", (("train", 3), ("test", 1))),
+                       tmp_path / "cifar10.tar.gz")
     data = archive.read_bytes()
     truncated = tmp_path / "truncated.tar.gz"
     truncated.write_bytes(data[: len(data) // 2])
@@ -260,8 +254,8 @@ def test_corrupt_archive_names_the_file_and_leaves_no_cache(tmp_path, private_ca
     assert not private_cache.exists() or list(private_cache.iterdir()) == []
 
 
-def test_missing_class_folder_is_a_layout_error(tmp_path):
-    tree = make_tree(tmp_path / "partial", classes=CLASSES[:9])
+def test_missing_class_folder_is_a_layout_error(tmp_path, make_image_tree):
+    tree = make_image_tree(tmp_path / "partial", classes=CLASSES[:9])
     with pytest.raises(DataFormatError, match="no images in train/<class>/ for truck"):
         load_cifar10(tree)
     (tree / "train" / "trucks").mkdir()
@@ -270,15 +264,15 @@ def test_missing_class_folder_is_a_layout_error(tmp_path):
         load_cifar10(tree)
 
 
-def test_wrong_image_size_is_a_clear_error(tmp_path):
-    tree = make_tree(tmp_path / "big", train=1)
-    Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(tree / "test" / "cat" / "0.png")
+def test_wrong_image_size_is_a_clear_error(tmp_path, make_image_tree):
+    tree = make_image_tree(tmp_path / "big", (("train", 1), ("test", 1)))
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(tree / "test" / "cat" / "0000.png")  # replaces one
     with pytest.raises(DataFormatError, match="64x64 pixels"):
         load_cifar10(tree)
 
 
-def test_data_status_reports_kind_and_cache(tmp_path):
-    archive = make_tar(make_tree(tmp_path / "cifar10-png"), tmp_path / "cifar10.tar.gz")
+def test_data_status_reports_kind_and_cache(tmp_path, make_image_tree):
+    archive = make_tar(make_image_tree(tmp_path / "cifar10-png"), tmp_path / "cifar10.tar.gz")
     status = data_status(archive)
     assert status.present and status.kind == "tar.gz" and not status.cached
     assert "tar archive" in str(status) and "not yet" in str(status)

@@ -4,11 +4,9 @@ import socket
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 import torch
 import torch.multiprocessing as mp
-from PIL import Image
 from torch.utils.data import TensorDataset
 
 from resnet_lab.training import distributed
@@ -187,17 +185,10 @@ def test_single_process_helpers_without_torchrun(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def tiny_image_folder(tmp_path_factory):
+def tiny_image_folder(tmp_path_factory, make_image_tree):
     """DIR/train/<class>/*.png (4 per class) and DIR/val/<class>/*.png (2 per class), 3 classes, 40 x 40 pixels."""
-    root = tmp_path_factory.mktemp("folders")
-    rng = np.random.default_rng(0)
-    for split, count in (("train", 4), ("val", 2)):
-        for name in ("cat", "dog", "fox"):
-            (root / split / name).mkdir(parents=True)
-            for i in range(count):
-                pixels = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
-                Image.fromarray(pixels).save(root / split / name / f"{i}.png")
-    return root
+    return make_image_tree(tmp_path_factory.mktemp("folders"), (("train", 4), ("val", 2)),
+                           classes=("cat", "dog", "fox"), size=40)
 
 
 def test_image_folder_under_torchrun_through_the_cli(tiny_image_folder, tmp_path):

@@ -187,7 +187,7 @@ def test_recorder_records_every_k_iterations_and_round_trips(tmp_path):
         assert recorder.activation_grad_norms[row][-1] == pytest.approx(last_block, rel=1e-6)
     assert recorder.array("weight").shape == (3, 5) and recorder.array("activation").shape == (3, 3)
     path = recorder.save(tmp_path / "g.json")
-    json.loads(path.read_text())
+    assert json.loads(path.read_text())["iterations"] == recorder.iterations == [0, 2, 4]
     loaded = GradientRecorder.load(path)
     assert loaded.to_dict() == recorder.to_dict()
     assert loaded.flow(-1).weight_grad_norms == recorder.weight_grad_norms[-1]
@@ -290,11 +290,10 @@ def test_explorer_redraws_headless_and_quickly():
 
     explorer = GradientFlowExplorer()
     fig = explorer.update(depth=110, residual=True, batchnorm=True, init_scale=1.0, shortcut_scale=1.0)
-    assert len(fig.axes) == 2 and "residual-110, with BatchNorm" in fig._suptitle.get_text()
+    assert len(fig.axes) == 2 and "residual-110, with BatchNorm" in fig.get_suptitle()
     fig = explorer.update(residual=False)
-    assert "plain-110" in fig._suptitle.get_text()
-    print(f"explorer redraw: {explorer.last_seconds:.2f} s")
-    assert explorer.last_seconds < 5.0   # about 1 s on an idle 2-core CPU; generous for a busy one
+    assert "plain-110" in fig.get_suptitle()
+    assert explorer.last_seconds > 0   # measured (how fast is for the benchmark, not a pass/fail test)
     # He init without BatchNorm: every residual unit doubles the variance, so the gradient explodes
     assert explorer.measure(depth=110, residual=True, batchnorm=False).ratio() > 1e10
     assert 0.01 < explorer.measure(depth=110, residual=False, batchnorm=False).ratio() < 1
@@ -351,12 +350,13 @@ def test_residual_unit_checker_accepts_right_and_rejects_wrong_units():
                         (DetachedBranch, "gradient through your stack"), (NoParameters, "no trainable")):
         result = ex.check_residual_unit(wrong)
         assert not result.passed and repr(result).startswith("Not yet") and hint in result.message, wrong
-    with pytest.raises(TypeError, match="residual_branch"):
-        ex.check_residual_unit(type("NoBranch", (nn.Module,), {"__init__": lambda self, width: nn.Module.__init__(self)}))
-    with pytest.raises(TypeError, match=r"constructible as Linear\(width\)"):
-        ex.check_residual_unit(nn.Linear)
-    with pytest.raises(TypeError, match="class"):
-        ex.check_residual_unit(GoodUnit(4))
+    # answers that are not a unit class at all: "Not yet" with the reason, never an exception
+    no_branch = type("NoBranch", (nn.Module,), {"__init__": lambda self, width: nn.Module.__init__(self)})
+    for wrong, hint in ((no_branch, "needs a method residual_branch(x)"),
+                        (nn.Linear, "Linear(width) raised TypeError"),
+                        (GoodUnit(4), "pass your unit's class"), (None, "got None")):
+        result = ex.check_residual_unit(wrong)
+        assert not result.passed and hint in result.message, (wrong, result)
 
 
 def test_other_checkers():

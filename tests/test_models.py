@@ -1,11 +1,14 @@
 """Models: exact parameter counts, torchvision equivalence, shapes, and the error messages."""
+import re
+
 import pytest
 import torch
 import torchvision
 from torch import nn
 
 from resnet_lab import models
-from resnet_lab.models import (BasicBlock, Bottleneck, ZeroPadShortcut, cifar_resnet, count_parameters, get_model, list_models)
+from resnet_lab.models import (BasicBlock, Bottleneck, ZeroPadShortcut, cifar_resnet, count_parameters, get_model,
+                               is_cifar_family, list_models)
 
 CIFAR_COUNTS = {20: 269_722, 32: 464_154, 44: 658_586, 56: 853_018, 110: 1_727_962}
 IMAGENET_COUNTS = {18: 11_689_512, 34: 21_797_672, 50: 25_557_032, 101: 44_549_160, 152: 60_192_808}
@@ -25,18 +28,28 @@ def cifar_option_a_count(depth, width=16, classes=10):
     return total + cin * classes + classes
 
 
-@pytest.mark.parametrize("depth", sorted(CIFAR_COUNTS))
-def test_cifar_parameter_counts_exact(depth):
-    assert count_parameters(get_model(f"resnet{depth}")) == CIFAR_COUNTS[depth]
-    assert count_parameters(get_model(f"plain{depth}")) == CIFAR_COUNTS[depth]
-    assert cifar_option_a_count(depth) == CIFAR_COUNTS[depth]
+def cifar_closed_form_count(depth, width=16, classes=10):
+    """The same count in closed form. Per block and stage s (filters 2^s w): two 3x3 convs and two BNs,
+    2 (9 (2^s w)^2 + 2 (2^s w)); summed over the stages, (378 w^2 + 28 w) per n. The first block of stages 2
+    and 3 starts from half the filters (18 w^2 and 72 w^2 fewer weights); the stem is 27 w + 2 w; the
+    classifier 4 w k + k."""
+    n = (depth - 2) // 6
+    return 29 * width + n * (378 * width ** 2 + 28 * width) - 90 * width ** 2 + (4 * width + 1) * classes
 
 
-def test_resnet1202_builds_with_independently_counted_parameters():
-    model = get_model("resnet1202")
-    assert cifar_option_a_count(1202) == 19_421_274
-    assert count_parameters(model) == 19_421_274
-    assert len(model.layer1) == len(model.layer2) == len(model.layer3) == 200
+@pytest.mark.parametrize("depth", [8, 14, 20, 26, 32, 44, 56, 110, 1202])
+@pytest.mark.parametrize("width, classes", [(16, 10), (4, 7), (64, 100)])
+def test_cifar_counts_layer_by_layer_agree_with_the_closed_form(depth, width, classes):
+    assert cifar_option_a_count(depth, width, classes) == cifar_closed_form_count(depth, width, classes)
+
+
+def test_cifar_counts_match_the_published_sizes():
+    # He et al. 2015, Table 6, in millions to the digits the paper prints: 0.27, 0.46, 0.66, 0.85, 1.7, 19.4
+    published = {20: (0.27, 2), 32: (0.46, 2), 44: (0.66, 2), 56: (0.85, 2), 110: (1.7, 1), 1202: (19.4, 1)}
+    for depth, (millions, digits) in published.items():
+        assert round(cifar_closed_form_count(depth) / 1e6, digits) == millions, depth
+    assert {d: cifar_closed_form_count(d) for d in CIFAR_COUNTS} == CIFAR_COUNTS
+    assert cifar_closed_form_count(1202) == 19_421_274
 
 
 def test_any_6n_plus_2_depth_builds():
@@ -117,11 +130,6 @@ def test_kaiming_init_variance():
     assert abs(conv.weight.var().item() * fan_in / 2 - 1) < 0.05
 
 
-@pytest.mark.parametrize("depth", sorted(IMAGENET_COUNTS))
-def test_imagenet_parameter_counts_exact(depth):
-    assert count_parameters(get_model(f"resnet{depth}")) == IMAGENET_COUNTS[depth]
-
-
 @pytest.mark.parametrize("name", ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"])
 def test_state_dict_keys_and_shapes_match_torchvision(name):
     ours = get_model(name).state_dict()
@@ -183,14 +191,43 @@ def test_cifar_stem_variants():
     assert get_model("resnet34", stem="cifar", num_classes=100).fc.out_features == 100
 
 
-def test_every_listed_model_builds():
-    names = list_models()
-    for required in ["plain20", "resnet20", "plain32", "resnet32", "plain44", "resnet44", "plain56", "resnet56",
-                     "plain110", "resnet110", "resnet1202", "resnet18", "resnet34", "resnet50", "resnet101",
-                     "resnet152", "resnet18_cifar", "resnet50_cifar"]:
-        assert required in names
-        assert callable(getattr(models, required))
-    assert isinstance(models.resnet56(), nn.Module)
+LISTED = ["plain20", "resnet20", "plain32", "resnet32", "plain44", "resnet44", "plain56", "resnet56", "plain110",
+          "resnet110", "resnet1202", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnet18_cifar",
+          "resnet50_cifar"]
+
+
+def torchvision_reference(name):
+    """torchvision's builder for an ImageNet net; for ``*_cifar``, with the CIFAR stem put in by hand (a 3x3 conv of
+    stride 1 and no max-pool) and 10 classes."""
+    depth = int(name[len("resnet"):].split("_")[0])
+    if not name.endswith("_cifar"):
+        return getattr(torchvision.models, f"resnet{depth}")(weights=None)
+    model = getattr(torchvision.models, f"resnet{depth}")(weights=None, num_classes=10)
+    model.conv1, model.maxpool = nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.Identity()
+    return model
+
+
+def test_the_listed_models_are_exactly_the_papers():
+    assert list_models() == LISTED
+    assert all(getattr(models, name) is models.MODELS[name] for name in LISTED)
+
+
+@pytest.mark.parametrize("name", LISTED)
+def test_every_listed_model_builds_with_its_exact_parameter_count_and_output_shape(name):
+    model = get_model(name)
+    depth = int(re.search(r"\d+", name).group())
+    if is_cifar_family(name):
+        expected, classes, size = cifar_closed_form_count(depth), 10, 8  # 8 x 8 pixels: 8, 4, 2 in the stages
+        assert expected == CIFAR_COUNTS.get(depth, 19_421_274)
+        assert len(model.layer1) == len(model.layer2) == len(model.layer3) == (depth - 2) // 6
+    else:
+        expected = count_parameters(torchvision_reference(name))
+        classes, size = (10 if name.endswith("_cifar") else 1000), 32
+        assert classes == 10 or expected == IMAGENET_COUNTS[depth]
+    assert count_parameters(model) == expected
+    model.eval()
+    with torch.no_grad():
+        assert model(torch.randn(2, 3, size, size)).shape == (2, classes)
 
 
 def test_invalid_depth_names_nearest_valid_depths():

@@ -6,6 +6,7 @@ import torch
 
 from resnet_lab.lessons.toy2d import boundedness
 from resnet_lab.lessons.toy2d import nets as toy2d
+from resnet_lab.models import count_parameters
 
 
 def set_parameters(net, values):
@@ -85,11 +86,11 @@ def test_one_neuron_block_shapes_and_formula():
 @pytest.mark.parametrize("depth", [1, 2, 3, 4, 5])
 def test_parameter_counts(depth):
     # plain width 2: (2*2 + 2) + (depth - 1) * (2*2 + 2) + (2 + 1) = 6 depth + 3
-    assert toy2d.count_parameters(toy2d.PlainNet(2, depth)) == 6 * depth + 3
+    assert count_parameters(toy2d.PlainNet(2, depth)) == 6 * depth + 3
     # plain width 3: (2*3 + 3) + (depth - 1) * (3*3 + 3) + (3 + 1)
-    assert toy2d.count_parameters(toy2d.PlainNet(3, depth)) == 9 + 12 * (depth - 1) + 4
+    assert count_parameters(toy2d.PlainNet(3, depth)) == 9 + 12 * (depth - 1) + 4
     # one-neuron residual: U (2) + b (1) + V (2) per block, then 2 + 1
-    assert toy2d.count_parameters(toy2d.ResidualNet(depth)) == 5 * depth + 3
+    assert count_parameters(toy2d.ResidualNet(depth)) == 5 * depth + 3
 
 
 def test_nets_output_shape_seed_and_errors():
@@ -135,20 +136,20 @@ def test_depth5_residual_net_learns_the_rings():
 # -------------------------------------------------------------------------------------------- regions
 def test_half_plane_is_unbounded_with_exact_areas():
     net = half_plane_net()
-    region = boundedness.analyze_region(net)
+    region = boundedness.analyse_region(net)
     assert region.verdict == "unbounded" and region.proved
     for r, area in zip(boundedness.SQUARES, region.areas):
         assert area == pytest.approx((r - 0.5) * 2 * r, rel=1e-9)
 
 
 def test_dead_net_is_empty():
-    region = boundedness.analyze_region(dead_net())
+    region = boundedness.analyse_region(dead_net())
     assert region.verdict == "empty" and not region.proved and max(region.areas) == 0
 
 
 def test_diamond_residual_net_is_bounded_and_classifies():
     net = diamond_net(1.7)
-    region = boundedness.analyze_region(net)
+    region = boundedness.analyse_region(net)
     assert region.verdict == "bounded" and region.proved
     assert region.radius == pytest.approx(1.7, rel=1e-6)
     assert all(a == pytest.approx(2 * 1.7 ** 2, rel=1e-6) for a in region.areas)   # the diamond |z1|+|z2| < 1.7
@@ -161,7 +162,7 @@ def test_bounded_but_empty_width3_net():
     net = set_parameters(toy2d.PlainNet(3, 1), {
         "layers.0.linear.weight": [[math.cos(t), math.sin(t)] for t in angles], "layers.0.linear.bias": [0, 0, 0],
         "output.weight": [[-1, -1, -1]], "output.bias": [-0.1]})
-    region = boundedness.analyze_region(net)
+    region = boundedness.analyse_region(net)
     assert region.verdict == "empty" and region.proved
 
 
@@ -170,7 +171,7 @@ def test_thin_strip_is_found_exactly():
     net = set_parameters(toy2d.PlainNet(2, 1), {
         "layers.0.linear.weight": [[0, 1], [0, -1]], "layers.0.linear.bias": [-0.3, 0.3],
         "output.weight": [[-1, -1]], "output.bias": [0.0005]})
-    region = boundedness.analyze_region(net)   # f = 0.0005 - |z_2 - 0.3| > 0 on a strip; f_inf = -|z_2|: M = 0
+    region = boundedness.analyse_region(net)   # f = 0.0005 - |z_2 - 0.3| > 0 on a strip; f_inf = -|z_2|: M = 0
     assert region.verdict == "unbounded" and not region.proved
     assert region.areas[0] == pytest.approx(0.001 * 6, rel=1e-6)
     assert boundedness.positive_fraction_on_circles(net, radii=(1000,), rays=3600)[0] == 0.0
@@ -188,7 +189,7 @@ def test_far_field_and_bias_bound():
 
 def test_region_checks_reject_other_models():
     with pytest.raises(TypeError, match="toy net"):
-        boundedness.analyze_region(torch.nn.Linear(2, 1))
+        boundedness.analyse_region(torch.nn.Linear(2, 1))
 
 
 def test_explorer_trains_and_scrubs(monkeypatch):
@@ -199,12 +200,17 @@ def test_explorer_trains_and_scrubs(monkeypatch):
 
     matplotlib.use("Agg")
     monkeypatch.setattr(plt, "show", lambda *a, **k: plt.close("all"))
+    drawn, draw = [], explorer._draw
+    monkeypatch.setattr(explorer, "_draw", lambda snapshots, losses, step, *rest:
+                        drawn.append(step) or draw(snapshots, losses, step, *rest))
     points, labels = toy2d.sample_rings(100, seed=0)
     box, controls = explorer.build_explorer(points, labels, points, labels, steps=100, frames=4)
     controls["depth"].value, controls["residual"].value = 2, False
     controls["train"].click()
     assert list(controls["step"].options) == [0, 25, 50, 75, 100] and controls["step"].value == 100
-    controls["step"].value = 25   # redraws at an earlier snapshot without error
+    assert drawn == [100]         # training ends showing its last snapshot
+    controls["step"].value = 25   # the slider redraws the snapshot it names
+    assert drawn == [100, 25]
     assert controls["train"].description == "Train"
 
 

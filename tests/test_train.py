@@ -1,13 +1,15 @@
 """The training loop: schedules, History, checkpoints, resume, interruption, divergence, the CLI."""
 import json
 import math
+import re
 import subprocess
 import sys
 
 import pytest
 import torch
 
-from resnet_lab.runs import train_or_load
+from resnet_lab.runs import GROUPS, train_or_load
+from resnet_lab.tools import cli
 from resnet_lab.training.history import History
 from resnet_lab.models import get_model
 from resnet_lab.config import get_scale
@@ -180,8 +182,38 @@ def test_cli_trains_on_the_smoke_scale_and_resumes(tiny_cifar_tree, tmp_path):
     assert resumed.returncode == 0 and History.load(out / HISTORY) == history
 
 
-def test_cli_help_explains_every_option():
-    done = subprocess.run([sys.executable, "-m", "resnet_lab", "train", "--help"], capture_output=True, text=True)
-    assert done.returncode == 0
-    for option in ("--model", "--scale", "--data", "--out", "--resume", "--seed", "--device", "--epochs"):
-        assert option in done.stdout
+def cli_help(capsys, *argv) -> str:
+    """What ``python -m resnet_lab ARGV --help`` prints (in this process); --help must exit with status 0."""
+    with pytest.raises(SystemExit) as done:
+        cli.main([*argv, "--help"])
+    assert done.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_cli_help_lists_our_commands_and_every_train_option(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # argparse wraps at the terminal width: one line per entry
+    top = cli_help(capsys)
+    assert top.startswith("usage: python -m resnet_lab [-h] {train,runs,bench,notebooks} ...")
+    for command, summary in [("train", "train a model on CIFAR-10 or an image-folder data set"),
+                             ("runs", "train a group of committed runs again"),
+                             ("bench", "training throughput: resnet_lab's pipeline vs the canonical recipe"),
+                             ("notebooks", "execute the notebooks and normalise their outputs")]:
+        assert re.search(rf"^ +{command} +{re.escape(summary)}", top, re.M), command
+
+    train_help = cli_help(capsys, "train")
+    assert train_help.startswith("usage: python -m resnet_lab train ")
+    for option in ("--model MODEL", "--scale {classroom,paper,reference,smoke}", "--data DATA",
+                   "--data-format {cifar10,imagefolder}", "--workers WORKERS", "--image-size IMAGE_SIZE",
+                   "--download", "--out OUT", "--resume", "--seed SEED", "--device DEVICE", "--threads THREADS",
+                   "--epochs EPOCHS", "--iterations ITERATIONS", "--lr LR", "--batch-size BATCH_SIZE",
+                   "--width WIDTH", "--shortcut {A,B}", "--warmup-epochs WARMUP_EPOCHS",
+                   "--precision {auto,fp32,bf16}", "--no-progress"):
+        assert re.search(rf"^  {re.escape(option)}\s+[a-zA-Z]", train_help, re.M), option  # with its help
+    assert "torchrun --nproc_per_node=4 -m resnet_lab train --model resnet56 --scale paper" in train_help
+
+    # the other commands hand their arguments to their own parsers
+    runs_help = cli_help(capsys, "runs")
+    assert runs_help.startswith("usage: python -m resnet_lab runs ")
+    assert all(re.search(rf"^  {name} ", runs_help, re.M) for name in GROUPS)
+    assert "--normalize" in cli_help(capsys, "notebooks")
+    assert "--per-class PER_CLASS" in cli_help(capsys, "bench")

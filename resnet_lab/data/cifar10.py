@@ -123,6 +123,7 @@ def _not_found(located: _Located, reason: str = "") -> DataNotFoundError:
 
 
 def _from_torchvision(root: Path, download: bool) -> Tuple[Images, Images]:
+    # deferred: torchvision takes a second or two to import, and only the official release is read with it
     from torchvision.datasets import CIFAR10 as TorchvisionCIFAR10
 
     splits = []

@@ -30,7 +30,7 @@ EVAL_FOLDERS = ("val", "validation", "test")
 
 def train_transform(size: int = 224):
     """RandomResizedCrop(size), RandomHorizontalFlip, ToTensor, Normalize(ImageNet mean and std)."""
-    from torchvision import transforms as T
+    from torchvision import transforms as T  # deferred: slow to import; only image-folder training needs it
 
     return T.Compose([T.RandomResizedCrop(size), T.RandomHorizontalFlip(), T.ToTensor(),
                       T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
@@ -38,7 +38,7 @@ def train_transform(size: int = 224):
 
 def eval_transform(size: int = 224):
     """Resize(256) (for size 224: the short side to size * 256 / 224), CenterCrop(size), ToTensor, Normalize."""
-    from torchvision import transforms as T
+    from torchvision import transforms as T  # deferred: slow to import; only image-folder training needs it
 
     return T.Compose([T.Resize(round(size * 256 / 224)), T.CenterCrop(size), T.ToTensor(),
                       T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
@@ -57,7 +57,7 @@ class ImageFolderData:
 
 def load_image_folder(root, size: int = 224) -> ImageFolderData:
     """``root/train/<class>/*`` and ``root/val/<class>/*`` (or ``validation``, ``test``) as torchvision ImageFolders."""
-    from torchvision.datasets import ImageFolder
+    from torchvision.datasets import ImageFolder  # deferred: slow to import; only image-folder training needs it
 
     if root is None:
         raise ValueError("--data-format imagefolder needs --data DIR, a folder holding train/ and val/, each "

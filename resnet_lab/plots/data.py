@@ -4,6 +4,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import torch
 
+from resnet_lab.data import augment
 from resnet_lab.plots.style import save_figure
 
 
@@ -30,8 +31,6 @@ def plot_samples(data, per_class: int = 8, seed: int = 0, name: str = "cifar10_s
 def plot_augmentation(data, class_name: str = "automobile", copies: int = 8, seed: int = 0,
                       name: str = "cifar10_augmentation"):
     """The first training image of a class and ``copies`` draws of the paper's augmentation."""
-    from resnet_lab.data import augment
-
     generator = torch.Generator().manual_seed(seed)
     image = data.train.images[(data.train.labels == data.classes.index(class_name)).nonzero()[0, 0]]
     batch = augment(image.expand(copies, -1, -1, -1).contiguous(), generator)

@@ -63,6 +63,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from resnet_lab.config import Recipe
 from resnet_lab.data import MEAN, STD, Images, load_cifar10
@@ -121,13 +122,13 @@ class CIFAR10Style(torch.utils.data.Dataset):
         return len(self.targets)
 
     def __getitem__(self, index: int):
-        from PIL import Image
+        from PIL import Image  # deferred: only the canonical pipeline decodes PIL images, once per item
 
         return self.transform(Image.fromarray(self.data[index])), self.targets[index]
 
 
 def canonical_transform():
-    from torchvision import transforms
+    from torchvision import transforms  # deferred: torchvision takes 1-2 s to import; only this pipeline needs it
 
     return transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(),
                                transforms.ToTensor(), transforms.Normalize(MEAN, STD)])
@@ -202,6 +203,10 @@ def bf16_support(device) -> Tuple[Optional[torch.dtype], str]:
         if dtype is not None:
             return dtype, (f"bf16 autocast: yes, this CPU computes bf16 natively "
                            f"({', '.join(found) or 'AVX512-BF16/AMX'} reported)")
+        if found:  # the CPU has them, but torch was told to use its AVX2 kernels (ATEN_CPU_CAPABILITY)
+            return None, (f"bf16 autocast: no, this CPU has {', '.join(found)} but torch runs its "
+                          f"{torch.backends.cpu.get_cpu_capability()} kernels, as on a CPU without them; "
+                          f"resnet_lab trains in float32 here")
         return None, ("bf16 autocast: no, this CPU has no AVX512-BF16 or AMX instructions, so bf16 would be "
                       "emulated and slower; resnet_lab trains in float32 here")
     if dtype is not None:
@@ -394,8 +399,6 @@ def flops_per_image(model: torch.nn.Module, batch_size: int = 2, backward: bool 
     many FLOPs as the forward, except the first layer's input gradient (the images need none), so the
     total is 3 x forward - 2 x the first convolution's multiply-adds. ``backward=False``: the forward alone.
     """
-    from torch.utils.flop_counter import FlopCounterMode
-
     model = copy.deepcopy(model).cpu().float().train()
     generator = torch.Generator().manual_seed(0)  # leaves the global random state alone
     x = torch.randn(batch_size, 3, image_size, image_size, generator=generator)

@@ -40,8 +40,9 @@ def strip_run_metadata(nb) -> None:
 
 
 def execute(path: Path, timeout: int = 1800) -> float:
+    # deferred: nbformat and nbclient take over a second to import, and the cli loads this module for every command
     import nbformat
-    from nbclient import NotebookClient
+    from nbclient import NotebookClient  # deferred: as nbformat
 
     nb = nbformat.read(path, as_version=4)
     os.environ.setdefault("RESNET_LAB_THREADS", "2")
@@ -56,7 +57,7 @@ def execute(path: Path, timeout: int = 1800) -> float:
 
 
 def main(argv=None) -> int:
-    import nbformat
+    import nbformat  # deferred: slow to import, and the cli loads this module for every command
 
     parser = argparse.ArgumentParser(prog="python -m resnet_lab notebooks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

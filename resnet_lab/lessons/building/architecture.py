@@ -15,6 +15,7 @@ import copy
 from typing import Dict, List, Sequence, Union
 
 import torch
+import torchvision.models as tvm
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -38,7 +39,7 @@ def _size(input_size) -> tuple:
     return (input_size, input_size) if isinstance(input_size, int) else tuple(input_size)
 
 
-def analyse(model_or_name, input_size=224, in_channels: int = 3, **options):
+def flops_and_shapes(model_or_name, input_size=224, in_channels: int = 3, **options):
     """One forward pass of one image on the meta device, counted by FlopCounterMode.
 
     Returns ``(flops, shapes)``: FLOPs (2 per multiply-add) per module path ("" for the whole model,
@@ -67,7 +68,7 @@ def analyse(model_or_name, input_size=224, in_channels: int = 3, **options):
 
 def multiply_adds(model_or_name, input_size=224, in_channels: int = 3, **options) -> int:
     """Multiply-adds of one forward pass on one image: FlopCounterMode's FLOPs divided by 2."""
-    return analyse(model_or_name, input_size, in_channels, **options)[0][""] // 2
+    return flops_and_shapes(model_or_name, input_size, in_channels, **options)[0][""] // 2
 
 
 def stage_shapes(model_or_name, input_size=224, **options) -> List[dict]:
@@ -77,7 +78,7 @@ def stage_shapes(model_or_name, input_size=224, **options) -> List[dict]:
     (CIFAR nets: ``conv1``, ``layer1..3``, ``avgpool``, ``fc``).
     """
     model = _as_meta(model_or_name, **options)
-    flops, shapes = analyse(model, input_size)
+    flops, shapes = flops_and_shapes(model, input_size)
     rows = []
     for name in STAGES:
         module = getattr(model, name, None)
@@ -104,8 +105,6 @@ def format_stage_shapes(rows: Sequence[dict]) -> str:
 def torchvision_published(depth: int) -> dict:
     """torchvision's published parameters and GFLOPS for ResNet-``depth``, read from its weights'
     metadata (``ResNet50_Weights.IMAGENET1K_V1.meta``) without downloading anything."""
-    import torchvision.models as tvm
-
     meta = getattr(tvm, f"ResNet{depth}_Weights").IMAGENET1K_V1.meta
     return {"params": meta["num_params"], "gflops": meta["_ops"]}
 
@@ -175,8 +174,6 @@ def compare_with_torchvision(name: str, input_size: int = 224, seed: int = 0) ->
     Returns whether the state-dict keys and shapes are identical, and the largest absolute
     difference between the two models' outputs (eval mode) on one random image.
     """
-    import torchvision.models as tvm
-
     torch.manual_seed(seed)
     theirs = getattr(tvm, name)(weights=None).eval()
     ours = get_model(name).eval()

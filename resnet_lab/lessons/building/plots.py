@@ -1,4 +1,4 @@
-"""Figures of notebook 04: the stage shapes of a ResNet, Table 1's multiply-adds, CIFAR comparisons."""
+"""Figures of notebook 04: the stage shapes of a ResNet, Table 1's multiply-adds, the CIFAR-stem comparison."""
 from __future__ import annotations
 
 import math
@@ -14,7 +14,7 @@ from resnet_lab.plots.style import REFERENCE_COLOR, RESIDUAL_COLOR, save_figure
 def plot_stage_shapes(stage_rows: Dict[str, Sequence[dict]], name: str = "resnet_stage_shapes"):
     """Each stage's output tensor as a box: height = feature-map side (pixels), width = log2(channels).
 
-    ``stage_rows``: model name -> rows of :func:`resnet_lab.architecture.stage_shapes`.
+    ``stage_rows``: model name -> rows of :func:`resnet_lab.lessons.building.architecture.stage_shapes`.
     """
     fig, axes = plt.subplots(len(stage_rows), 1, figsize=(11, 2.9 * len(stage_rows)), squeeze=False)
     for ax, (model, rows) in zip(axes[:, 0], stage_rows.items()):
@@ -63,8 +63,10 @@ def plot_table1(rows: Sequence[dict], name: str = "resnet_table1_multiply_adds")
     return fig
 
 
-def plot_error_curves(histories: Dict[str, object], name: str = "cifar_resnet18_vs_resnet56"):
-    """Test error per epoch of several residual nets (solid, dashed, ... by order), on a 0-100% axis with chance."""
+def plot_cifar_stem_test_error(histories: Dict[str, object], name: str = "cifar_resnet18_vs_resnet56"):
+    """Test error per epoch of ResNet-18 (CIFAR stem) and ResNet-56 (solid, dashed, ... in the order given), on a
+    0-100% axis with chance. ``histories``: the Histories that
+    :func:`~resnet_lab.lessons.building.comparison.train_or_load_comparison` returns."""
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for (label, history), style in zip(histories.items(), ["-", "--", "-.", ":"]):
         ax.plot(history.epoch, history.eval_error, style, color=RESIDUAL_COLOR, marker="o", label=label)

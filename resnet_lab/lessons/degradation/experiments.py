@@ -3,6 +3,17 @@ from __future__ import annotations
 
 from typing import Dict, Optional
 
+import torch
+from torch import nn
+
+from resnet_lab.config import get_scale
+from resnet_lab.data import normalize
+from resnet_lab.gradients import measure_gradient_flow
+from resnet_lab.models import BasicBlock, Bottleneck, count_parameters, get_model
+from resnet_lab.runs import build_model, load_trained_model
+from resnet_lab.runtime import seed_everything
+from resnet_lab.training import train
+
 # He et al. 2015, Table 6: CIFAR-10 test error (%) of the residual nets (the paper's best of 5 runs for 110).
 PAPER_TABLE6_TEST_ERROR = {"resnet20": 8.75, "resnet32": 7.51, "resnet44": 7.17, "resnet56": 6.97, "resnet110": 6.43}
 
@@ -47,28 +58,30 @@ def results_table(live: Dict[str, object], reference: Optional[Dict[str, object]
                      for r in rows)
 
 
-def describe_nets(names) -> str:
-    """Parameters and weighted layers (conv + linear) of each named CIFAR net, as text."""
-    from torch import nn
+def shortcut_parameters(model: nn.Module) -> int:
+    """Parameters in the model's shortcuts: the ``downsample`` modules of its blocks (0 for option A's
+    zero-padding and for plain nets; option B's 1x1 convolutions and their batch norms)."""
+    return sum(count_parameters(block.downsample) for block in model.modules()
+               if isinstance(block, (BasicBlock, Bottleneck)) and block.downsample is not None)
 
-    from resnet_lab.models import count_parameters, get_model
 
+def describe_nets(names, **model_options) -> str:
+    """Parameters, weighted layers (conv + linear) and shortcut parameters of each named CIFAR net, as text.
+
+    ``model_options`` go to :func:`resnet_lab.models.get_model`, e.g. ``shortcut="B"``.
+    """
     lines = []
     for name in names:
-        model = get_model(name)
+        model = get_model(name, **model_options)
         layers = sum(isinstance(m, (nn.Conv2d, nn.Linear)) for m in model.modules())
-        shortcuts = sum(p.numel() for n, p in model.named_parameters() if "shortcut" in n)
+        shortcuts = shortcut_parameters(model)
         lines.append(f"{name:<9} {count_parameters(model):>9,} parameters  {layers:>3} weighted layers  "
-                     f"{shortcuts} parameters in shortcuts")
+                     f"{shortcuts:,} parameters in shortcuts")
     return "\n".join(lines)
 
 
 def fixed_batch(images, size: int = 128, seed: int = 0):
     """A seeded batch of ``size`` images (normalised, no augmentation) and labels, for gradient measurements."""
-    import torch
-
-    from resnet_lab.data import normalize
-
     index = torch.randperm(len(images.labels), generator=torch.Generator().manual_seed(seed))[:size]
     return normalize(images.images[index]), images.labels[index]
 
@@ -76,11 +89,6 @@ def fixed_batch(images, size: int = 128, seed: int = 0):
 def gradient_flows(names, data, scale, x, y, seed: int = 0):
     """Per-layer gradient norms of each named net on the batch (x, y): at initialisation (the very weights
     :func:`resnet_lab.train_or_load` started from) and after its training. Returns (at_init, trained)."""
-    from resnet_lab.runs import build_model, load_trained_model
-    from resnet_lab.gradients import measure_gradient_flow
-    from resnet_lab.config import get_scale
-    from resnet_lab.runtime import seed_everything
-
     scale = get_scale(scale)
     at_init, trained = {}, {}
     for name in names:
@@ -92,11 +100,6 @@ def gradient_flows(names, data, scale, x, y, seed: int = 0):
 
 def first_losses(model_name: str, train_set, eval_set, scale, warmup: bool, iterations: int = 12, seed: int = 0):
     """Training losses of the first ``iterations`` steps of a fresh net, with or without the scale's warm-up."""
-    from resnet_lab.runs import build_model
-    from resnet_lab.config import get_scale
-    from resnet_lab.runtime import seed_everything
-    from resnet_lab.training.loop import train
-
     scale = get_scale(scale)
     seed_everything(seed)
     model = build_model(model_name, scale)

@@ -1,7 +1,7 @@
 """Checkers for the exercises of notebook 02 (the residual formula and gradient flow).
 
-Each checker returns a :class:`Check` that prints "Correct" or "Not yet" with what to fix; ``check.passed`` is
-a bool, so a notebook can ``assert`` it.
+Each checker prints and returns a :class:`resnet_lab.checks.Check`: "Correct: ..." or "Not yet: ..." with what
+to fix; ``check.passed`` is a bool, so a notebook can ``assert`` it.
 
 1. :func:`check_residual_unit`: your ``nn.Module`` class with ``residual_branch(x)`` (the F of the formula) and
    ``forward(x)``. The checker stacks four of your units and verifies ``x_{l+1} = x_l + F(x_l)`` and the
@@ -11,52 +11,34 @@ a bool, so a notebook can ``assert`` it.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 from torch import nn
 from torch.autograd.functional import jacobian
 
-from resnet_lab.checks import Check
+from resnet_lab.checks import (Check, NotYet, as_number, as_tensor, call_learner, checker, describe,
+                               largest_difference)
+from resnet_lab.gradients import autocorrelation
+from resnet_lab.lessons.gradient_flow.stacks import make_stack
 
 
 def _build_units(unit_class, width, count):
     if not (isinstance(unit_class, type) and issubclass(unit_class, nn.Module)):
-        raise TypeError(f"pass your unit's class (a subclass of nn.Module, called as unit_class(width)), "
-                        f"got {unit_class!r}")
+        raise NotYet(f"pass your unit's class (a subclass of nn.Module, called as unit_class(width)); "
+                     f"got {describe(unit_class)}")
     torch.manual_seed(0)
-    try:
-        units = [unit_class(width).double() for _ in range(count)]
-    except TypeError as err:
-        raise TypeError(f"your class must be constructible as {unit_class.__name__}(width): {err}") from None
+    units = [call_learner(unit_class, width, what=f"{unit_class.__name__}(width)") for _ in range(count)]
     for unit in units:
+        if not isinstance(unit, nn.Module):
+            raise NotYet(f"{unit_class.__name__}(width) should build an nn.Module; got {describe(unit)}")
         if not callable(getattr(unit, "residual_branch", None)):
-            raise TypeError(f"{unit_class.__name__} needs a method residual_branch(x) that returns F(x)")
-        unit.eval()
+            raise NotYet(f"{unit_class.__name__} needs a method residual_branch(x) that returns F(x)")
+        unit.double().eval()
     return units
 
 
-def check_residual_unit(unit_class, width: int = 8, units: int = 4, tolerance: float = 1e-9) -> Check:
-    """Check a residual unit class: output x + F(x), and the unrolled gradient identity on a stack of them."""
-    stack = _build_units(unit_class, width, units)
-    if not any(p.requires_grad for p in stack[0].parameters()):
-        return Check(False, "your unit has no trainable parameters: F(x) should contain weight layers "
-                            "(e.g. two nn.Linear(width, width) with a ReLU between)")
-    generator = torch.Generator().manual_seed(1)
-    x = torch.randn(5, width, generator=generator, dtype=torch.float64)
-    with torch.no_grad():
-        y, branch = stack[0](x), stack[0].residual_branch(x)
-    if not isinstance(y, torch.Tensor) or y.shape != x.shape:
-        return Check(False, f"forward must return a tensor shaped like its input {list(x.shape)}, "
-                            f"got {getattr(y, 'shape', type(y).__name__)}")
-    if float(branch.abs().max()) == 0:
-        return Check(False, "residual_branch(x) returned zeros for a random x: F should depend on its weights")
-    gap = float((y - (x + branch)).abs().max())
-    if gap > tolerance:
-        return Check(False, f"forward(x) differs from x + residual_branch(x) by up to {gap:.3g}: a residual unit "
-                            "returns x + F(x), with nothing applied after the sum (no ReLU, no scaling)")
-    # gradient identity on a stack of units, for one input row
+def _gradient_gap(stack, x, width):
+    """dE/dx_0 through the stack by autograd, and by the formula from each unit's branch Jacobian."""
     x0 = x[:1].clone().requires_grad_(True)
     states = [x0]
     for unit in stack:
@@ -69,10 +51,32 @@ def check_residual_unit(unit_class, width: int = 8, units: int = 4, tolerance: f
         branch_j = jacobian(lambda v, unit=unit: unit.residual_branch(v[None])[0], states[i][0].detach())
         branch_sum_jacobian += branch_j @ dx_i
         dx_i = (eye + branch_j) @ dx_i
-    formula = grad_L[0] @ (eye + branch_sum_jacobian)
-    gap = float((grad_0[0] - formula).abs().max())
-    scale = float(grad_0.abs().max())
-    if gap > tolerance * max(1.0, scale):
+    return grad_0[0], grad_L[0] @ (eye + branch_sum_jacobian)
+
+
+@checker
+def check_residual_unit(unit_class, width: int = 8, units: int = 4, tolerance: float = 1e-9) -> Check:
+    """Check a residual unit class: output x + F(x), and the unrolled gradient identity on a stack of them."""
+    stack = _build_units(unit_class, width, units)
+    if not any(p.requires_grad for p in stack[0].parameters()):
+        return Check(False, "your unit has no trainable parameters: F(x) should contain weight layers "
+                            "(e.g. two nn.Linear(width, width) with a ReLU between)")
+    generator = torch.Generator().manual_seed(1)
+    x = torch.randn(5, width, generator=generator, dtype=torch.float64)
+    with torch.no_grad():
+        y = call_learner(stack[0], x.clone(), what="forward(x)")
+        branch = call_learner(stack[0].residual_branch, x.clone(), what="residual_branch(x)")
+    y = as_tensor(y, x.shape, what="the output of forward(x)")
+    branch = as_tensor(branch, x.shape, what="the output of residual_branch(x)")
+    if float(branch.abs().max()) == 0:
+        return Check(False, "residual_branch(x) returned zeros for a random x: F should depend on its weights")
+    gap = largest_difference(y, x + branch)
+    if gap > tolerance:
+        return Check(False, f"forward(x) differs from x + residual_branch(x) by up to {gap:.3g}: a residual unit "
+                            "returns x + F(x), with nothing applied after the sum (no ReLU, no scaling)")
+    autograd, formula = call_learner(_gradient_gap, stack, x, width, what="differentiating through your units")
+    gap = largest_difference(autograd, formula)
+    if gap > tolerance * max(1.0, float(autograd.abs().max())):
         return Check(False, f"the gradient through your stack differs from dE/dx_L (I + d/dx_0 sum F) by "
                             f"{gap:.3g}; make sure forward uses residual_branch and adds the input unchanged")
     return Check(True, f"x_(l+1) = x_l + F(x_l) holds and, on a stack of {units} of your units, "
@@ -81,8 +85,6 @@ def check_residual_unit(unit_class, width: int = 8, units: int = 4, tolerance: f
 
 def scaled_shortcut_ratio(shortcut_scale: float, units: int) -> float:
     """||dE/dx_0|| / ||dE/dx_L|| measured on a stack of ``units`` units with F = 0 and shortcut ``lambda x``."""
-    from resnet_lab.lessons.gradient_flow.stacks import make_stack
-
     stack = make_stack(units, True, width=8, in_features=8, init_scale=0.0, shortcut_scale=shortcut_scale).double()
     x0 = torch.randn(4, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(0)).requires_grad_(True)
     h = x0
@@ -92,35 +94,28 @@ def scaled_shortcut_ratio(shortcut_scale: float, units: int) -> float:
     return float(grad_0.norm() / grad_L.norm())
 
 
+@checker
 def check_scaled_shortcut_prediction(prediction, shortcut_scale: float = 0.9, units: int = 54) -> Check:
     """Your prediction of ||dE/dx_0|| / ||dE/dx_L|| for ``units`` units with shortcut ``lambda x`` and F = 0."""
-    try:
-        value = float(prediction)
-    except (TypeError, ValueError):
-        return Check(False, f"give a number, e.g. 0.5 ** 10, got {prediction!r}")
+    value = as_number(prediction, what="your prediction")
     measured = scaled_shortcut_ratio(shortcut_scale, units)
-    if not math.isfinite(value) or abs(value - measured) > 1e-6 * measured:
+    if abs(value - measured) > 1e-6 * measured:
         return Check(False, f"{value:.4g} is not what a stack of {units} units with lambda = {shortcut_scale:g} "
                             "gives; each unit multiplies the gradient by lambda on its way back")
     return Check(True, f"lambda^L = {shortcut_scale:g}^{units} = {measured:.4g}, measured on a real stack")
 
 
+@checker
 def check_autocorrelation(function) -> Check:
     """Your ``function(values, k) -> r(k)``: the normalised autocorrelation at lag k."""
-    from resnet_lab.gradients import autocorrelation
-
-    if not callable(function):
-        return Check(False, f"pass a function r(values, k), got {function!r}")
     rng = np.random.default_rng(0)
     sequences = {"white noise": rng.normal(size=64), "a random walk": np.cumsum(rng.normal(size=64)),
                  "a sine": np.sin(np.linspace(0, 6, 64))}
     for name, values in sequences.items():
         reference = autocorrelation(values, 10)
         for k in (0, 1, 5, 10):
-            try:
-                got = float(function(values.copy(), k))
-            except Exception as err:  # show the learner's error as a hint, not a traceback
-                return Check(False, f"your function raised {type(err).__name__}: {err} (on {name}, k={k})")
+            what = f"your function (on {name}, k={k})"
+            got = as_number(call_learner(function, values.copy(), k, what=what), what=f"the value of {what}")
             if not abs(got - reference[k]) <= 1e-8:
                 return Check(False, f"r({k}) of {name} should be {reference[k]:.4f}, yours gives {got:.4f}; "
                                     "subtract the mean, and divide by the lag-0 sum over all points")

@@ -14,6 +14,7 @@ import torch
 
 from resnet_lab.gradients import GradientFlow, input_gradients, measure_gradient_flow
 from resnet_lab.lessons.gradient_flow.stacks import make_stack, one_thread
+from resnet_lab.models import get_model
 
 
 def measure_cifar_nets(depths: Sequence[int] = (8, 20, 56, 110), batchnorm: Sequence[bool] = (False, True),
@@ -23,8 +24,6 @@ def measure_cifar_nets(depths: Sequence[int] = (8, 20, 56, 110), batchnorm: Sequ
     One batch of ``batch_size`` random images (standard normal, the scale of normalised CIFAR-10) with random
     labels; every net is initialised from the same seed. Labels of the flows read ``"plain-56"`` etc.
     """
-    from resnet_lab.models import get_model
-
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(batch_size, 3, 32, 32, generator=generator)
     y = torch.randint(0, 10, (batch_size,), generator=generator)

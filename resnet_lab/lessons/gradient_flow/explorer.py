@@ -1,8 +1,8 @@
 """The gradient-flow explorer of notebook 02: sliders for depth, shortcut, BatchNorm, init scale and lambda.
 
-It measures a :class:`resnet_lab.stacks.Stack` (fully connected, one weight layer per unit, so it redraws in
-well under a second on a CPU) with :func:`resnet_lab.gradients.measure_gradient_flow` and draws the chosen
-net in bold next to the other family with the same settings, faint and dashed.
+It measures a :class:`~resnet_lab.lessons.gradient_flow.stacks.Stack` (fully connected, one weight layer per
+unit, so it redraws in well under a second on a CPU) with :func:`resnet_lab.gradients.measure_gradient_flow`
+and draws the chosen net in bold next to the other family with the same settings, faint and dashed.
 
     explorer = GradientFlowExplorer()
     explorer.widget()                          # in Jupyter: the sliders and the figure
@@ -14,8 +14,10 @@ from __future__ import annotations
 import math
 import time
 
+import ipywidgets as w
 import matplotlib.pyplot as plt
 import torch
+from IPython.display import clear_output, display
 
 from resnet_lab.gradients import GradientFlow, measure_gradient_flow
 from resnet_lab.lessons.gradient_flow.plots import draw_gradient_flow
@@ -69,10 +71,7 @@ class GradientFlowExplorer:
         return fig
 
     def widget(self):
-        """The sliders and the figure (needs ipywidgets; in JupyterLab, Voila or classic Notebook)."""
-        import ipywidgets as w
-        from IPython.display import clear_output, display
-
+        """The sliders and the figure (ipywidgets: in JupyterLab, Voila or classic Notebook)."""
         s = self.settings
         controls = dict(
             depth=w.IntSlider(value=s["depth"], min=2, max=200, step=2, description="depth (units)",
@@ -101,7 +100,3 @@ class GradientFlowExplorer:
                         w.HBox([controls["init_scale"], controls["shortcut_scale"]]), timing, out])
         return panel
 
-
-def gradient_flow_explorer(**options):
-    """``GradientFlowExplorer(**options).widget()``: the explorer, ready to display."""
-    return GradientFlowExplorer(**options).widget()

@@ -10,7 +10,9 @@ from typing import Dict, Mapping, Optional, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import to_rgb
 
+from resnet_lab.gradients import autocorrelation
 from resnet_lab.plots.style import PLAIN_COLOR, REFERENCE_COLOR, RESIDUAL_COLOR, depth_linestyle, family_color, save_figure
 
 _KIND_LABEL = {"activation": "||dE/dx_l|| / ||dE/dx_L||  (1 at the last block)",
@@ -172,8 +174,6 @@ def plot_shortcut_scaling(flows: Mapping[float, object], name: str = "scaled_sho
 def plot_shattered_gradients(points, gradients: Mapping[str, Sequence[float]], max_lag: int = 50,
                              name: str = "shattered_gradients"):
     """Top: df/dx along a line of inputs for each net; bottom: the gradient's autocorrelation."""
-    from resnet_lab.gradients import autocorrelation
-
     points = np.asarray(points, float).ravel()
     fig, axes = plt.subplots(2, len(gradients), figsize=(4.0 * len(gradients), 5.4), squeeze=False)
     for col, (label, grad) in enumerate(gradients.items()):
@@ -199,8 +199,6 @@ def plot_training_gradients(recorders: Mapping[str, object], kind: str = "weight
 
     Lines go from light (first record) to dark (last); colour is the model's family.
     """
-    from matplotlib.colors import to_rgb
-
     fig, axes = plt.subplots(1, len(recorders), figsize=(3.6 * len(recorders), 3.4), squeeze=False, sharey=True)
     for ax, (label, recorder) in zip(axes[0], recorders.items()):
         values = recorder.array(kind)

@@ -8,7 +8,7 @@
        dE/dx_l = dE/dx_L (I + d/dx_l sum_{i=l}^{L-1} F(x_i, W_i))
 
    :func:`unrolled_sum_difference` and :func:`check_gradient_identity` compare each side, computed
-   separately, on a real :class:`resnet_lab.stacks.Stack`; the right-hand side of the gradient is built from
+   separately, on a real :class:`~.stacks.Stack`; the right-hand side of the gradient is built from
    each unit's own Jacobian, while the left-hand side is plain autograd through the whole stack. For a plain
    stack the same check uses ``dE/dx_l = dE/dx_L J_{L-1} ... J_l`` (a product of Jacobians, no identity term).
 """
@@ -85,7 +85,7 @@ def steps_to_reach(losses: List[float], level: float):
 # ---------------------------------------------------------------- 2. unrolling
 def _check_stack(stack, need_identity=True):
     if not isinstance(stack, Stack):
-        raise TypeError(f"expected a resnet_lab.stacks.Stack, got {type(stack).__name__}")
+        raise TypeError(f"expected a Stack (from make_stack), got {type(stack).__name__}")
     if need_identity and not (stack.residual and stack.shortcut_scale == 1.0):
         raise ValueError("the unrolled sum x_L = x_l + sum F holds for residual stacks with identity shortcuts "
                          "(residual=True, shortcut_scale=1)")

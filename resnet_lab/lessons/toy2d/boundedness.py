@@ -1,6 +1,6 @@
 """Is a toy net's positive region {z : f(z) > 0} bounded? Exact checks, not samples.
 
-A toy net f (:mod:`resnet_lab.toy2d`) is built of affine maps and ReLUs, so it is piecewise linear:
+A toy net f (:mod:`~resnet_lab.lessons.toy2d.nets`) is built of affine maps and ReLUs: it is piecewise linear.
 
 1. **Linear pieces.** Cut a square [-R, R]^2 along every line where some ReLU's input changes sign, layer
    by layer. On each of the resulting convex polygons every neuron keeps its on/off state, so f is one
@@ -34,7 +34,8 @@ SQUARES = (3.0, 30.0, 300.0, 3_000.0, 30_000.0)   # half-sides of the squares ch
 
 def _checked(net) -> ToyNet:
     if not isinstance(net, ToyNet):
-        raise TypeError(f"expected a toy net (PlainNet / ResidualNet from resnet_lab.toy2d), got {type(net).__name__}")
+        raise TypeError(f"expected a toy net (PlainNet / ResidualNet from resnet_lab.lessons.toy2d), "
+                        f"got {type(net).__name__}")
     return net
 
 
@@ -185,7 +186,7 @@ def positive_fraction_on_circles(net: ToyNet, radii: Sequence[float] = (10, 100,
 # --------------------------------------------------------------------------------------------- verdict
 @dataclass
 class Region:
-    """What :func:`analyze_region` found about {f > 0}.
+    """What :func:`analyse_region` found about {f > 0}.
 
     ``verdict``: ``"empty"``, ``"bounded"`` (nonempty), ``"unbounded"`` or ``"undecided"``.
     ``proved``: True when the far-field argument (M != 0) settles it for the whole plane. False when it
@@ -206,11 +207,6 @@ class Region:
     extents: Tuple[float, ...]
     squares: Tuple[float, ...] = SQUARES
 
-    @property
-    def bounded(self) -> bool:
-        """Empty or bounded."""
-        return self.verdict in ("empty", "bounded")
-
     def __str__(self) -> str:
         if self.proved:
             extra = f" inside max(|z1|,|z2|) <= {self.radius:.3g}" if self.verdict == "bounded" else ""
@@ -225,7 +221,7 @@ class Region:
         return f"undecided (checked out to max(|z1|,|z2|) = {edge})"
 
 
-def analyze_region(net: ToyNet, squares: Sequence[float] = SQUARES) -> Region:
+def analyse_region(net: ToyNet, squares: Sequence[float] = SQUARES) -> Region:
     """Empty, bounded or unbounded: the far-field proof when M != 0, else the exact pieces in ``squares``."""
     squares = tuple(float(r) for r in squares)
     far_max, _ = max_on_square_boundary(far_field_net(net), 1.0)
@@ -255,7 +251,8 @@ def analyze_region(net: ToyNet, squares: Sequence[float] = SQUARES) -> Region:
 def region_table(runs, regions) -> str:
     """How many nets of each model and depth have an empty, bounded or unbounded positive region.
 
-    ``runs``: :class:`resnet_lab.toy2d.Run` objects; ``regions``: the matching :class:`Region` objects.
+    ``runs``: :class:`~resnet_lab.lessons.toy2d.nets.Run` objects; ``regions``: the matching :class:`Region`
+    objects.
     """
     counts = {}
     for run, region in zip(runs, regions):

@@ -1,12 +1,14 @@
 """An explorer for notebook 03: pick width, depth, residual or plain and a seed, train, and scrub through training."""
 from __future__ import annotations
 
+import ipywidgets as w
 import matplotlib.pyplot as plt
+from IPython.display import display
 
 from resnet_lab.lessons.toy2d import boundedness
 from resnet_lab.lessons.toy2d import nets as toy2d
+from resnet_lab.lessons.toy2d.plots import OUTER_RADIUS, draw_region
 from resnet_lab.plots.style import family_color
-from resnet_lab.lessons.toy2d.plots import draw_region
 
 
 def _draw(snapshots, losses, step, points, labels, test_points, test_labels):
@@ -15,8 +17,8 @@ def _draw(snapshots, losses, step, points, labels, test_points, test_labels):
     acc = toy2d.accuracy(net, test_points, test_labels)
     draw_region(axes[0], net, points=points, labels=labels, title=f"step {step}: test accuracy {100 * acc:.1f}%")
     draw_region(axes[1], net, half_side=60, resolution=201)
-    axes[1].add_patch(plt.Circle((0, 0), 3, fill=False, color="black", lw=0.8))
-    axes[1].set_title(f"zoomed out: {{f > 0}} is {boundedness.analyze_region(net).verdict}", fontsize=9)
+    axes[1].add_patch(plt.Circle((0, 0), OUTER_RADIUS, fill=False, color="black", lw=0.8))
+    axes[1].set_title(f"zoomed out: {{f > 0}} is {boundedness.analyse_region(net).verdict}", fontsize=9)
     axes[2].plot(range(1, len(losses) + 1), losses, color=family_color(net.residual))
     axes[2].axvline(max(step, 1), color="black", lw=0.8)
     axes[2].set_xscale("log")
@@ -30,8 +32,6 @@ def _draw(snapshots, losses, step, points, labels, test_points, test_labels):
 def explore_toy_nets(points=None, labels=None, test_points=None, test_labels=None, steps=3000, frames=30):
     """Controls for width, depth, residual on/off and seed; "Train" trains one net (full-batch Adam, lr 0.01)
     keeping ``frames`` snapshots, and the step slider redraws the decision region at any of them."""
-    from IPython.display import display
-
     box, controls = build_explorer(points, labels, test_points, test_labels, steps, frames)
     display(box)
     controls["train"].click()
@@ -40,8 +40,6 @@ def explore_toy_nets(points=None, labels=None, test_points=None, test_labels=Non
 def build_explorer(points=None, labels=None, test_points=None, test_labels=None, steps=3000, frames=30):
     """The explorer's widget box and a dict of its controls (``width``, ``depth``, ``residual``, ``seed``,
     ``steps``, ``train``, ``step``, ``output``), not yet displayed or trained."""
-    import ipywidgets as w
-
     if points is None:
         points, labels = toy2d.sample_rings(1000, seed=0)
     if test_points is None:

@@ -15,7 +15,9 @@ weights stacked, one Adam step for all), which is what makes the experiment take
 """
 from __future__ import annotations
 
+import copy
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
@@ -179,10 +181,6 @@ def describe(net: ToyNet) -> str:
     return f"{'residual' if net.residual else 'plain'} w{net.width} d{net.depth}"
 
 
-def count_parameters(net: nn.Module) -> int:
-    return sum(p.numel() for p in net.parameters())
-
-
 # ------------------------------------------------------------------------------------- loss, accuracy
 def logistic_loss(scores, labels):
     """(1/n) sum_i log(1 + exp(-y_i f(z_i))) over the last dimension (softplus, stable for large |f|)."""
@@ -282,8 +280,6 @@ def train_nets(nets: Sequence[ToyNet], points, labels, steps: int = 3000, lr: fl
 
 
 def _train_nets(nets, points, labels, steps, lr, snapshot_every) -> Training:
-    import copy
-
     if not nets or not all(isinstance(net, ToyNet) for net in nets):
         raise TypeError("train_nets wants a non-empty list of toy nets (PlainNet / ResidualNet)")
     _check_size(steps, "steps")
@@ -402,8 +398,6 @@ def run_experiment(models=((False, 2), (True, 1)), depths=range(1, 6), seeds=ran
     The seed sets the initial weights only: all nets see the same ``n_train`` training points
     (``sample_rings(n_train, data_seed)``) and are tested on ``n_test`` new ones (seed ``data_seed + 1``).
     """
-    import time
-
     points, labels = sample_rings(n_train, data_seed)
     test_points, test_labels = sample_rings(n_test, data_seed + 1)
     nets = [make_net(width, depth, residual, seed) for residual, width in models for depth in depths

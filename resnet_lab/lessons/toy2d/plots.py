@@ -7,9 +7,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from resnet_lab.lessons.toy2d.nets import INNER_RADIUS, RING
 from resnet_lab.plots.style import REFERENCE_COLOR, family_color, save_figure
 
 _IN_COLOR, _RING_COLOR = "#222222", "#bbbbbb"
+TRUE_BOUNDARY_RADIUS = (INNER_RADIUS + RING[0]) / 2   # a circle between the disc and the ring: one true boundary
+OUTER_RADIUS = RING[1]                                # the data's outer edge
 
 
 def _scores_on_grid(net, half_side, n=241):
@@ -48,7 +51,8 @@ def _draw_data(ax, points, labels, size=2):
 def _draw_target(ax, points, labels, half_side):
     _draw_data(ax, points, labels, size=2)
     t = np.linspace(0, 2 * math.pi, 200)
-    ax.plot(1.5 * np.cos(t), 1.5 * np.sin(t), color=REFERENCE_COLOR, ls="--", lw=1.2)
+    ax.plot(TRUE_BOUNDARY_RADIUS * np.cos(t), TRUE_BOUNDARY_RADIUS * np.sin(t), color=REFERENCE_COLOR, ls="--",
+            lw=1.2)
     ax.set_xlim(-half_side, half_side)
     ax.set_ylim(-half_side, half_side)
     ax.set_aspect("equal")
@@ -88,12 +92,12 @@ def plot_zoom_out(nets, titles, half_sides=(3.5, 35, 350), name="toy2d_zoom_out"
         for c, half_side in enumerate(half_sides):
             ax = axes[r, c]
             draw_region(ax, net, half_side=half_side, resolution=301)
-            ax.add_patch(plt.Circle((0, 0), 3, fill=False, color="black", lw=0.8))
+            ax.add_patch(plt.Circle((0, 0), OUTER_RADIUS, fill=False, color="black", lw=0.8))
             if r == 0:
                 ax.set_title(f"window [-{half_side:g}, {half_side:g}]$^2$", fontsize=9)
             if c == 0:
                 ax.set_ylabel(title, fontsize=9, color=family_color(net.residual))
-    fig.suptitle("shaded: f > 0; black circle: the data's outer radius 3", fontsize=9)
+    fig.suptitle(f"shaded: f > 0; black circle: the data's outer radius {OUTER_RADIUS:g}", fontsize=9)
     fig.tight_layout()
     save_figure(fig, name)
     return fig

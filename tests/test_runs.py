@@ -1,0 +1,72 @@
+"""Load-else-train: what the run cache is keyed on, and parallel training equal to sequential training."""
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from resnet_lab.config import get_scale
+from resnet_lab.data import Images
+from resnet_lab.runs import run_folder, train_or_load, train_or_load_many
+from resnet_lab.runtime import set_threads
+
+
+def random_data(seed=0, n_train=160, n_test=40):
+    g = torch.Generator().manual_seed(seed)
+    train = Images(torch.randint(0, 256, (n_train, 3, 32, 32), generator=g, dtype=torch.uint8),
+                   torch.arange(n_train) % 10)
+    test = Images(torch.randint(0, 256, (n_test, 3, 32, 32), generator=g, dtype=torch.uint8), torch.arange(n_test) % 10)
+    return SimpleNamespace(train=train, test=test, source="random images")
+
+
+SCALE = get_scale("smoke").replace(name="tiny", train_per_class=16, test_per_class=4, epochs=2, batch_size=32,
+                                   precision="fp32")
+
+
+def test_the_cache_key_follows_what_shapes_the_result():
+    data = random_data()
+    folder = run_folder("resnet8", data, SCALE, seed=0, runs="r")
+    assert folder.name.startswith("resnet8-tiny-seed0-")
+    assert run_folder("resnet8", data, SCALE.replace(name="renamed"), seed=0, runs="r").name.split("-")[-1] \
+        == folder.name.split("-")[-1]                                         # a label is not the recipe
+    other_pixels = random_data(seed=1)
+    other_pixels.source = data.source                                         # same description, other images
+    for changed in (run_folder("resnet8", other_pixels, SCALE, 0, "r"), run_folder("resnet8", data, SCALE, 1, "r"),
+                    run_folder("resnet8", data, SCALE.replace(lr=0.05), 0, "r"),
+                    run_folder("resnet8", data, SCALE, 0, "r", shortcut="B"), run_folder("plain8", data, SCALE, 0, "r")):
+        assert changed.name.split("-")[-1] != folder.name.split("-")[-1]
+
+
+def test_a_run_on_other_images_is_not_loaded(tmp_path, capsys):
+    data = random_data()
+    first = train_or_load("resnet8", data, SCALE, runs=tmp_path, progress=False, device="cpu")
+    other = random_data(seed=1)
+    other.source = data.source
+    second = train_or_load("resnet8", other, SCALE, runs=tmp_path, progress=False, device="cpu")
+    assert "Loaded" not in capsys.readouterr().out and second.iter_loss != first.iter_loss
+    again = train_or_load("resnet8", data, SCALE, runs=tmp_path, progress=False, device="cpu")
+    assert "Loaded resnet8" in capsys.readouterr().out and again.iter_loss == first.iter_loss
+
+
+def test_parallel_processes_train_exactly_the_sequential_runs(tmp_path):
+    data = random_data()
+    parallel = train_or_load_many(["plain8", "resnet8"], data, SCALE, seeds=[0, 1], processes=2,
+                                  runs=tmp_path / "parallel", device="cpu")
+    threads = torch.get_num_threads()
+    try:
+        set_threads(1)   # what each of the 2 processes used on this 2-core machine
+        sequential = {(m, s): train_or_load(m, data, SCALE, s, runs=tmp_path / "sequential", progress=False,
+                                            device="cpu") for s in (0, 1) for m in ("plain8", "resnet8")}
+    finally:
+        set_threads(threads)
+    if (torch.multiprocessing.cpu_count() or 1) // 2 != 1:
+        pytest.skip("each process had more than one thread here; the sequential run used one")
+    assert list(parallel) == [("plain8", 0), ("resnet8", 0), ("plain8", 1), ("resnet8", 1)]
+    for key, history in parallel.items():
+        assert history.completed and history.iter_loss == sequential[key].iter_loss
+        assert history.eval_error == sequential[key].eval_error
+
+
+def test_one_seed_gives_histories_by_model(tmp_path):
+    histories = train_or_load_many(["resnet8"], random_data(), SCALE, seeds=3, processes=1, runs=tmp_path,
+                                   device="cpu")
+    assert list(histories) == ["resnet8"] and histories["resnet8"].config["seed"] == 3
