@@ -66,6 +66,14 @@ class GradientFlow:
         _check_kind(kind)
         return np.asarray(self.activation_grad_norms if kind == "activation" else self.weight_grad_norms, float)
 
+    def relative_weight_norms(self) -> np.ndarray:
+        """||dE/dW|| / ||W|| per layer: the size of a gradient step relative to the weights it changes.
+
+        Under BatchNorm a layer's output does not change when its weights are scaled, and its weight gradient
+        shrinks in proportion, so raw norms of nets with different weight scales cannot be compared; this ratio can.
+        """
+        return np.asarray(self.weight_grad_norms, float) / np.asarray(self.weight_norms, float)
+
     def ratio(self, kind: str = "activation") -> float:
         """First over last gradient norm: about 1 is healthy, far below 1 vanishing, far above exploding."""
         values = self.norms(kind)

@@ -32,7 +32,7 @@ from resnet_lab.config import Recipe, get_scale
 from resnet_lab.data import load_cifar10, split_validation
 from resnet_lab.gradients import GradientRecorder
 from resnet_lab.models import get_model, is_cifar_family
-from resnet_lab.runtime import default_device, seed_everything, set_threads
+from resnet_lab.runtime import check_seed, default_device, seed_everything, set_threads
 from resnet_lab.training import CHECKPOINT, HISTORY, History, load_checkpoint, train
 
 RUNS_ENV_VAR = "RESNET_LAB_RUNS"
@@ -110,8 +110,13 @@ def load_trained_model(model_name: str, data, scale=None, seed: int = 0, runs=No
     if not (folder / CHECKPOINT).is_file():
         raise FileNotFoundError(f"{model_name} has not been trained at the {scale.name} scale with seed {seed} "
                                 f"(no checkpoint in {folder}); call train_or_load first.")
+    checkpoint = load_checkpoint(folder / CHECKPOINT)
+    if not isinstance(checkpoint, dict) or "model" not in checkpoint or "architecture" not in checkpoint:
+        raise ValueError(f"{folder / CHECKPOINT} is not a resnet_lab checkpoint (no 'model' and 'architecture' "
+                         f"entries); it may be a bare state_dict. Delete the folder {folder} and call train_or_load "
+                         f"to train {model_name} again.")
     model = build_model(model_name, scale, **model_options)
-    model.load_state_dict(load_checkpoint(folder / CHECKPOINT)["model"])
+    model.load_state_dict(checkpoint["model"])
     return model.eval()
 
 
@@ -127,14 +132,18 @@ def train_or_load(model_name: str, data, scale=None, seed: int = 0, device=None,
     ``record_every=k`` also records per-layer gradient norms every k iterations with a
     :class:`resnet_lab.gradients.GradientRecorder`, saved beside the History (:func:`load_records` reads them).
     ``after_backward`` is only called when training actually happens (not when a cached run is loaded).
+    A damaged ``history.json`` next to a checkpoint is treated as an interrupted run: it resumes from the
+    checkpoint, which holds its own History.
     """
     scale = get_scale(scale)
+    check_seed(seed)
     folder = run_folder(model_name, data, scale, seed, runs, record_every, **model_options)
-    if (folder / HISTORY).is_file():
-        history = History.load(folder / HISTORY)
-        if history.completed:
-            print(f"Loaded {model_name} from {folder} (delete that folder to train again).")
-            return history
+    history, damaged = _read_history(folder)
+    if history is not None and history.completed:
+        print(f"Loaded {model_name} from {folder} (delete that folder to train again).")
+        return history
+    if damaged:
+        print(f"{folder / HISTORY} is damaged; resuming from {folder / CHECKPOINT}, which holds its own History.")
     seed_everything(seed)
     model = build_model(model_name, scale, **model_options)
     train_set, eval_set, eval_name = split_for_scale(data, scale, seed)
@@ -147,15 +156,30 @@ def train_or_load(model_name: str, data, scale=None, seed: int = 0, device=None,
         recorder.close()
         if history.completed:
             recorder.save(folder / records_file(record_every))
+    if damaged and history.completed:
+        history.save(folder / HISTORY)  # a run that had finished trains no epoch, so nothing rewrote it
     return history
+
+
+def _read_history(folder: Path) -> Tuple[Optional[History], bool]:
+    """(the History in ``folder`` or None, whether a damaged one is to be replaced from the checkpoint)."""
+    if not (folder / HISTORY).is_file():
+        return None, False
+    try:
+        return History.load(folder / HISTORY), False
+    except ValueError as err:
+        if (folder / CHECKPOINT).is_file():
+            return None, True
+        raise ValueError(f"The run folder {folder} holds a damaged {HISTORY} and no {CHECKPOINT} to resume from: "
+                         f"delete that folder (rm -r '{folder}') and call train_or_load again to train afresh. "
+                         f"({err})") from err
 
 
 def load_records(model_name: str, data, scale=None, seed: int = 0, every: int = 10, runs=None,
                  **model_options) -> Optional[GradientRecorder]:
     """The gradient records of a finished ``train_or_load(..., record_every=every)`` run, or None."""
     folder = run_folder(model_name, data, scale, seed, runs, every, **model_options)
-    if (folder / records_file(every)).is_file() and (folder / HISTORY).is_file() \
-            and History.load(folder / HISTORY).completed:
+    if (folder / records_file(every)).is_file() and _finished(folder):
         return GradientRecorder.load(folder / records_file(every))
     return None
 
@@ -172,13 +196,14 @@ def train_and_record(model_name: str, data, scale=None, seed: int = 0, every: in
 
 def _train_or_load_child(job) -> Tuple[str, int, History]:
     """One net of :func:`train_or_load_many`, in its own process with ``threads`` torch threads."""
-    model_name, data, scale, seed, device, runs, threads, options = job
+    model_name, data, scale, seed, device, runs, threads, record_every, options = job
     set_threads(threads)
-    return model_name, seed, train_or_load(model_name, data, scale, seed, device, runs, progress=False, **options)
+    return model_name, seed, train_or_load(model_name, data, scale, seed, device, runs, progress=False,
+                                           record_every=record_every, **options)
 
 
 def train_or_load_many(model_names, data, scale=None, seeds=0, processes: Optional[int] = None, device=None,
-                       runs=None, **model_options) -> Dict:
+                       runs=None, record_every: Optional[int] = None, **model_options) -> Dict:
     """:func:`train_or_load` for every model (and seed), training the missing runs in parallel processes.
 
     On a CPU, ``processes`` nets train at once (default: one per core, at most one per missing run), each with
@@ -189,7 +214,8 @@ def train_or_load_many(model_names, data, scale=None, seeds=0, processes: Option
     scale = get_scale(scale)
     seed_list = [seeds] if isinstance(seeds, int) else list(seeds)
     jobs = [(m, s) for s in seed_list for m in model_names]
-    todo = [(m, s) for m, s in jobs if not _finished(run_folder(m, data, scale, s, runs, **model_options))]
+    todo = [(m, s) for m, s in jobs
+            if not _finished(run_folder(m, data, scale, s, runs, record_every, **model_options))]
     cores = os.cpu_count() or 1
     on_cpu = torch.device(device).type == "cpu" if device is not None else default_device().type == "cpu"
     processes = min(processes or cores, len(todo)) if on_cpu else 1
@@ -200,19 +226,24 @@ def train_or_load_many(model_names, data, scale=None, seeds=0, processes: Option
         print(f"Training {len(todo)} run(s) in {processes} processes, {threads} torch thread(s) each.", flush=True)
         pool = torch.multiprocessing.get_context("spawn").Pool(processes)
         try:
-            work = [(m, data, scale, s, device, runs, threads, model_options) for m, s in todo]
+            work = [(m, data, scale, s, device, runs, threads, record_every, model_options) for m, s in todo]
             for m, s, history in pool.imap_unordered(_train_or_load_child, work):
                 print(f"  {m} (seed {s}): {history.time[-1]:.0f} s of training", flush=True)
             pool.close()
         finally:
             pool.terminate()
             pool.join()
-    histories = {(m, s): train_or_load(m, data, scale, s, device, runs, **model_options) for m, s in jobs}
+    histories = {(m, s): train_or_load(m, data, scale, s, device, runs, record_every=record_every, **model_options)
+                 for m, s in jobs}
     return {m: h for (m, _), h in histories.items()} if isinstance(seeds, int) else histories
 
 
 def _finished(folder: Path) -> bool:
-    return (folder / HISTORY).is_file() and History.load(folder / HISTORY).completed
+    """True when ``folder`` holds the History of a completed run (a damaged one counts as unfinished)."""
+    try:
+        return (folder / HISTORY).is_file() and History.load(folder / HISTORY).completed
+    except ValueError:
+        return False
 
 
 # ------------------------------------------------------------------ committed results
@@ -224,7 +255,7 @@ class RunGroup:
     name: str
     description: str
     models: Tuple[str, ...]
-    scale: str
+    scale: object                        # a scale's name, or a Recipe
     seeds: Tuple[int, ...] = (0,)
     record_every: Optional[int] = None   # also commit gradient records every this many iterations
 
@@ -236,6 +267,8 @@ class RunGroup:
 GROUPS: Dict[str, RunGroup] = {g.name: g for g in (
     RunGroup("degradation", "notebook 01: plain-20/56 and resnet-20/56 at the reference scale",
              ("plain20", "plain56", "resnet20", "resnet56"), "reference"),
+    RunGroup("degradation_classroom", "notebook 01: the same four nets at the classroom scale, five seeds",
+             ("plain20", "plain56", "resnet20", "resnet56"), "classroom", seeds=(0, 1, 2, 3, 4)),
     RunGroup("cifar_stem", "notebook 04: ResNet-18 with a CIFAR stem against resnet-56, classroom scale",
              ("resnet18_cifar", "resnet56"), "classroom"),
     RunGroup("gradient_flow", "notebook 02: per-layer gradient norms every 10th iteration of a classroom run",
@@ -246,7 +279,7 @@ GROUPS: Dict[str, RunGroup] = {g.name: g for g in (
 def committed_path(group: str, model_name: str, seed: int = 0, suffix: str = ".json") -> Path:
     """Where the committed History (or, with ``suffix=".gradients.json"``, the gradient records) of a run lives."""
     g = _group(group)
-    return results_dir() / g.name / f"{model_name}-{g.scale}-seed{seed}{suffix}"
+    return results_dir() / g.name / f"{model_name}-{get_scale(g.scale).name}-seed{seed}{suffix}"
 
 
 def load_committed(group: str, seed: int = 0) -> Dict[str, History]:
@@ -267,25 +300,27 @@ def load_committed_records(group: str, seed: int = 0) -> Dict[str, GradientRecor
     return {m: GradientRecorder.load(p) for m, p in paths.items()}
 
 
-def make_group(group: str, models=None, seeds=None, data=None, device=None, progress: bool = True) -> list:
-    """Train (or load from ``runs/``) the runs of ``group`` and write them to :func:`results_dir`; returns paths."""
+def make_group(group: str, models=None, seeds=None, data=None, device=None, processes: Optional[int] = None) -> list:
+    """Train (or load from ``runs/``) the runs of ``group``, in parallel processes on a CPU, and write them to
+    :func:`results_dir`; returns the paths written."""
     g = _group(group)
+    models = list(models or g.models)
+    unknown = [m for m in models if m not in g.models]
+    if unknown:
+        raise ValueError(f"{', '.join(map(repr, unknown))} not in the {g.name} group; its models are "
+                         f"{', '.join(g.models)}")
     data = data if data is not None else load_cifar10()
+    seeds = list(g.seeds if seeds is None else seeds)
+    histories = train_or_load_many(models, data, g.scale, seeds, processes, device, record_every=g.record_every)
     written = []
-    for model_name in models or g.models:
-        if model_name not in g.models:
-            raise ValueError(f"{model_name!r} is not in the {g.name} group; its models are {', '.join(g.models)}")
-        for seed in g.seeds if seeds is None else seeds:
-            history = train_or_load(model_name, data, g.scale, seed=seed, device=device, progress=progress,
-                                    record_every=g.record_every)
-            history.notes = {"command": g.command, "data": getattr(data, "source", ""),
-                             "data_fingerprint": data_fingerprint(data), "threads": set_threads(),
-                             "machine": platform.machine(), "processor": platform.processor()}
-            written.append(history.save(committed_path(g.name, model_name, seed)))
-            if g.record_every:
-                records = load_records(model_name, data, g.scale, seed, g.record_every)
-                written.append(records.save(committed_path(g.name, model_name, seed, ".gradients.json")))
-            print(f"{history}\n  -> {written[-1]}")
+    for (model_name, seed), history in histories.items():
+        history.notes = {**history.notes, "command": g.command, "data": getattr(data, "source", ""),
+                         "data_fingerprint": data_fingerprint(data)}
+        written.append(history.save(committed_path(g, model_name, seed)))
+        if g.record_every:
+            records = load_records(model_name, data, g.scale, seed, g.record_every)
+            written.append(records.save(committed_path(g, model_name, seed, ".gradients.json")))
+        print(f"{history}\n  -> {written[-1]}")
     return written
 
 
@@ -310,8 +345,13 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=None, help="only these seeds (default: the group's)")
     parser.add_argument("--data", default=None, help="CIFAR-10 location (default: $RESNET_LAB_DATA)")
     parser.add_argument("--device", default=None)
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    parser.add_argument("--processes", type=int, default=None,
+                        help="nets trained at once on a CPU (default: one per core), each with cores / processes "
+                             "torch threads")
     args = parser.parse_args(argv)
-    set_threads(args.threads)
-    make_group(args.group, args.models, args.seeds, load_cifar10(args.data), args.device)
+    unknown = [m for m in args.models or () if m not in GROUPS[args.group].models]
+    if unknown:  # before the data are loaded
+        parser.error(f"--models: {', '.join(map(repr, unknown))} not in the {args.group} group; its models are "
+                     f"{', '.join(GROUPS[args.group].models)}")
+    make_group(args.group, args.models, args.seeds, load_cifar10(args.data), args.device, args.processes)
     return 0

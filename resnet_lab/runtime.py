@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import numbers
 import os
+import platform
 import random
+from typing import List
 
 import numpy as np
 import torch
@@ -15,8 +17,16 @@ __version__ = "0.1.0"
 THREADS_ENV_VAR = "RESNET_LAB_THREADS"
 
 
+def check_seed(seed) -> int:
+    """``seed`` if it is a whole number from 0 to 2**63 - 1 (what every generator takes), else a ValueError."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**63:
+        raise ValueError(f"seed must be a whole number from 0 to 2**63 - 1, got {seed!r}")
+    return int(seed)
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and PyTorch (CPU and every GPU)."""
+    seed = check_seed(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -42,6 +52,37 @@ def default_device() -> torch.device:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def available_devices() -> List[str]:
+    """The devices torch can use here, e.g. ``["cpu"]`` or ``["cpu", "cuda", "cuda:0", "cuda:1"]``."""
+    names = ["cpu"]
+    if torch.cuda.is_available():
+        names += ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        names.append("mps")
+    return names
+
+
+def resolve_device(device=None) -> torch.device:
+    """``device`` as a ``torch.device`` (``None``: :func:`default_device`); a device that does not exist, or is not
+    here, is a ValueError naming the devices to choose from."""
+    if device is None:
+        return default_device()
+    choices = (f"use 'cpu', 'cuda', 'cuda:N' or 'mps' (here: {', '.join(available_devices())}), or leave it out "
+               "for the fastest one here")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"unknown device {device!r}; {choices}") from None
+    if resolved.type == "cuda" and (resolved.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"device {device!r} is not here (torch sees {torch.cuda.device_count()} CUDA GPU(s)); "
+                         f"{choices}")
+    if resolved.type == "mps" and "mps" not in available_devices():
+        raise ValueError(f"device {device!r} is not here (Apple's MPS is unavailable); {choices}")
+    if resolved.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"resnet_lab trains on cpu, cuda or mps, not {device!r}; {choices}")
+    return resolved
 
 
 def describe_device(device) -> str:
@@ -73,3 +114,29 @@ def cpu_has_native_bf16() -> bool:
         return " avx512_bf16" in flags or " amx_bf16" in flags
     except OSError:
         return False
+
+
+def describe_hardware(device, dtype=None) -> str:
+    """Where a run trains, in one line: the device (CPU model and torch's kernel set), threads, precision.
+
+    Runs of the same seed differ slightly between CPUs with and without bf16, between thread counts and between
+    torch versions, so a History records all of them.
+    """
+    device = torch.device(device)
+    precision = "bf16 autocast" if dtype == torch.bfloat16 else "fp32"
+    if device.type == "cuda":
+        return f"{describe_device(device)}, {precision}"
+    if device.type != "cpu":
+        return f"{device.type}, {precision}"
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
+    except OSError:
+        pass
+    try:
+        capability = torch.backends.cpu.get_cpu_capability()
+    except Exception:  # older torch
+        capability = "?"
+    return (f"CPU {model} ({capability} kernels{', avx512_bf16' if cpu_has_native_bf16() else ''}), "
+            f"{torch.get_num_threads()} torch thread(s), {precision}, torch {torch.__version__}")

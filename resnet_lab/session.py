@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import torch
 
 from resnet_lab.config import Recipe, get_scale
-from resnet_lab.runtime import __version__, default_device, describe_device, seed_everything, set_threads
+from resnet_lab.runtime import __version__, describe_device, resolve_device, seed_everything, set_threads
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,11 @@ def setup(seed: int = 0, threads=None, device=None, scale=None, quiet: bool = Fa
 
     Seeds every generator, fixes the CPU thread count, picks the device and
     resolves the run scale (argument, else ``$RESNET_LAB_SCALE``, else
-    ``classroom``), then prints one summary.
+    ``classroom``), then prints one summary. A bad seed, thread count, device
+    or scale is a ValueError that says what to give instead.
     """
-    seed_everything(seed)
-    session = Session(seed=seed, threads=set_threads(threads),
-                      device=torch.device(device) if device is not None else default_device(),
-                      scale=get_scale(scale))
+    seed_everything(seed)  # a ValueError for a seed that is not a whole number from 0 to 2**63 - 1
+    session = Session(seed=seed, threads=set_threads(threads), device=resolve_device(device), scale=get_scale(scale))
     if not quiet:
         print(session)
     return session

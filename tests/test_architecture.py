@@ -66,6 +66,28 @@ def test_stride_placement_and_torchvision_comparison():
     assert result["same_keys"] and result["same_shapes"] and result["max_abs_difference"] < 1e-5
 
 
+def test_kernel_sizes_counts_every_convolution():
+    assert arch.kernel_sizes("resnet50") == {"7x7": 1, "3x3": 16, "1x1": 32 + 4}   # 4 projection shortcuts
+    assert arch.kernel_sizes("resnet18") == {"7x7": 1, "3x3": 16, "1x1": 3}
+    assert arch.kernel_sizes("plain110") == arch.kernel_sizes("resnet110") == {"3x3": 109}
+    assert list(arch.kernel_sizes("resnet50")) == ["7x7", "3x3", "1x1"]
+
+
+def test_resizing_convolutions_v1_v15_and_basic_blocks():
+    def three_by_three(name, **options):
+        return [c for c in arch.resizing_convolutions(name, **options) if c[1] == "3x3"]
+
+    # v1.5: the 3x3 carries the stride and keeps the channels; v1: no 3x3 resizes anything
+    assert three_by_three("resnet50") == [(f"layer{s}.0.conv2", "3x3", c, c, 2)
+                                          for s, c in ((2, 128), (3, 256), (4, 512))]
+    assert three_by_three("resnet50", variant="v1") == []
+    assert len(arch.resizing_convolutions("resnet50")) == 39      # stem + 15 conv1 + 16 conv3 + 3 conv2 + 4 projections
+    assert len(arch.resizing_convolutions("resnet50", variant="v1")) == 36
+    # ResNet-18: the first 3x3 of a stage doubles the channels and halves the map
+    assert three_by_three("resnet18") == [(f"layer{s}.0.conv1", "3x3", c // 2, c, 2) for s, c in
+                                          ((2, 128), (3, 256), (4, 512))]
+    assert arch.resizing_convolutions(BasicBlock(64, 64)) == []
+
 def test_trace_shapes_records_call_order():
     calls = arch.trace_shapes(Bottleneck(256, 128, stride=2), torch.randn(1, 256, 16, 16))
     assert [c[0] for c in calls] == ["conv1", "bn1", "relu", "conv2", "bn2", "relu", "conv3", "bn3",

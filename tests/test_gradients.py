@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 
 from resnet_lab.lessons.gradient_flow import residual_formula as rf  # noqa: E402
 from resnet_lab.lessons.gradient_flow import exercises as ex  # noqa: E402
+from resnet_lab.lessons.gradient_flow import experiments  # noqa: E402
 from resnet_lab.gradients import (GradientFlow, GradientRecorder, autocorrelation, find_blocks,  # noqa: E402
                                   input_gradients, measure_gradient_flow)
 from resnet_lab.lessons.gradient_flow.stacks import Stack, make_stack  # noqa: E402
@@ -68,12 +69,32 @@ def test_formula_checks_refuse_stacks_they_do_not_describe():
         rf.unrolled_sum_difference(nn.Linear(2, 2), torch.randn(2, 2))
 
 
-def test_near_identity_fit_residual_wins():
+def test_near_identity_fits_with_the_identity_initialised_control():
     curves = rf.compare_near_identity_fits(steps=150, n=128)
-    assert len(curves["plain"]) == len(curves["residual"]) == 151
+    assert list(curves) == ["plain", "residual", "plain, identity init"]
+    assert all(len(c) == 151 for c in curves.values())
     assert curves["residual"][-1] < 0.2 * curves["plain"][-1]
+    # the control starts exactly at the identity: its first error is that of H(x) = x, mean (0.1 tanh x)^2
+    x = 2.0 * torch.randn(128, 8, generator=torch.Generator().manual_seed(0))
+    assert curves["plain, identity init"][0] == pytest.approx(float((0.1 * torch.tanh(x)).pow(2).mean()), rel=1e-5)
+    assert curves["plain, identity init"][-1] < curves["residual"][-1]
     assert rf.steps_to_reach([3.0, 2.0, 0.5], 1.0) == 2 and rf.steps_to_reach([3.0], 1.0) is None
     assert torch.allclose(rf.near_identity_target(torch.tensor([5.0])), torch.tensor([5.1]), atol=1e-3)
+
+
+def test_initialise_to_identity_makes_a_plain_net_compute_x_and_keeps_it_trainable():
+    torch.manual_seed(0)
+    net = rf.initialise_to_identity(rf.NearIdentityNet(features=4, hidden=12, units=3, residual=False))
+    x = 3.0 * torch.randn(50, 4)
+    assert torch.allclose(net(x), x, atol=1e-5)
+    loss = nn.functional.mse_loss(net(x), rf.near_identity_target(x))
+    loss.backward()
+    # the hidden units beyond the 2 * features that carry the identity have output weights 0, yet a gradient
+    assert all(float(b[2].weight.grad[:, 8:].abs().sum()) > 0 for b in net.branches)
+    with pytest.raises(ValueError, match="plain NearIdentityNet"):
+        rf.initialise_to_identity(rf.NearIdentityNet(residual=True))
+    with pytest.raises(ValueError, match="at least 8 hidden units"):
+        rf.initialise_to_identity(rf.NearIdentityNet(features=4, hidden=6, residual=False))
 
 
 # ---------------------------------------------------------------- measure_gradient_flow
@@ -253,15 +274,53 @@ def test_input_gradients_are_per_row_derivatives(float64):
     assert all(torch.equal(before[k], v) for k, v in fresh.state_dict().items())
 
 
-def test_deep_plain_gradients_shatter_residual_ones_do_not():
+def test_biases_spread_the_kinks_and_leave_the_weights_alone():
     x = torch.linspace(-2, 2, 256)[:, None]
-    r = {}
-    for name, depth, residual in (("shallow", 1, False), ("plain", 50, False), ("residual", 50, True)):
-        stack = make_stack(depth, residual, width=200, in_features=1, batchnorm=True)
-        r[name] = autocorrelation(input_gradients(stack, x)[:, 0], 10)
-    assert r["shallow"][1] > 0.9
+    bare = make_stack(1, False, width=200, in_features=1, batchnorm=True)
+    biased = make_stack(1, False, width=200, in_features=1, batchnorm=True, bias_std=1.0)
+    weights = dict(biased.named_parameters())
+    assert all(torch.equal(p, weights[name]) for name, p in bare.named_parameters())
+    assert float(biased.units[0].bias.detach().std()) == pytest.approx(1.0, abs=0.15)
+    distinct = {name: len(np.unique(np.round(input_gradients(s, x)[:, 0].numpy(), 4)))
+                for name, s in (("bare", bare), ("biased", biased))}
+    # without biases BatchNorm puts every kink at the mean of x: df/dx takes 2 values; with them, one per piece
+    assert distinct["bare"] == 2 and distinct["biased"] > 50
+    with pytest.raises(ValueError, match="bias_std"):
+        Stack(2, bias_std=-1.0)
+
+
+def test_deep_plain_gradients_shatter_residual_ones_do_not():
+    x, gradients = experiments.shattered_gradients(depth=50, width=200, points=256)
+    assert x.shape == (256,) and float(x[0]) == -2.0 and float(x[-1]) == 2.0
+    r = {label.split(",")[0] + (" shallow" if "shallow" in label else ""): autocorrelation(g, 10)
+         for label, g in gradients.items()}
+    assert set(r) == {"plain shallow", "plain", "residual"}
+    assert r["plain shallow"][1] > 0.9
     assert np.abs(r["plain"][1:]).mean() < 0.2
     assert r["residual"][1] > 0.5
+
+
+def test_shattering_vs_depth_plain_collapses_residual_does_not():
+    sweep = experiments.shattering_vs_depth(depths=(1, 32), seeds=(0, 1), width=100)
+    assert set(sweep) == {"plain", "residual"} and all(set(v) == {1, 32} for v in sweep.values())
+    assert all(len(r) == 2 for v in sweep.values() for r in v.values())
+    assert min(sweep["plain"][1]) > 0.9 and max(abs(r) for r in sweep["plain"][32]) < 0.3
+    assert min(sweep["residual"][32]) > 0.6
+    with pytest.raises(ValueError, match="low < high"):
+        experiments.shattering_vs_depth(depths=(1,), low=1.0, high=-1.0)
+
+
+def test_probe_learning_rates_follow_the_warm_up():
+    from resnet_lab.config import Recipe
+
+    images = SimpleNamespace(labels=torch.arange(64) % 10)
+    data = SimpleNamespace(train=images, test=images)
+    recipe = Recipe(iterations=20, batch_size=16, lr=0.1, warmup_epochs=1)   # 4 batches per epoch: 4 of warm-up
+    assert experiments.probe_learning_rates(data, recipe, range(6)) == pytest.approx([0.025, 0.05, 0.075, 0.1,
+                                                                                     0.1, 0.1])
+    assert experiments.probe_learning_rates(data, recipe.replace(warmup_epochs=0), [0, 19]) == [0.1, 0.1]
+    with pytest.raises(ValueError, match="make no batch"):
+        experiments.probe_learning_rates(data, recipe.replace(batch_size=128), [0])
 
 
 def test_autocorrelation_reference_values():
@@ -302,6 +361,51 @@ def test_explorer_redraws_headless_and_quickly():
     import ipywidgets
 
     assert isinstance(explorer.widget(), ipywidgets.VBox)
+
+
+def test_training_explorer_on_records_of_a_tiny_run(tiny_images, tmp_path):
+    import ipywidgets
+
+    from resnet_lab.config import get_scale
+    from resnet_lab.lessons.gradient_flow.explorer import TrainingGradientExplorer
+    from resnet_lab.runs import train_and_record
+
+    train_set, test_set = tiny_images
+    data = SimpleNamespace(train=train_set, test=test_set, source="random test images")
+    scale = get_scale("smoke").replace(name="tiny", train_per_class=None, test_per_class=None, epochs=None,
+                                       iterations=4, batch_size=16, precision="fp32")
+    records = {m: train_and_record(m, data, scale, every=2, runs=tmp_path, progress=False, device="cpu")[1]
+               for m in ("plain8", "resnet8")}
+    explorer = TrainingGradientExplorer(records)
+    assert explorer.iterations == [0, 2]
+    fig = explorer.update(iteration=2, kind="weight")
+    ax = fig.axes[0]
+    assert "iteration 2" in ax.get_title() and "faint dashed: iteration 0" in ax.get_title()
+    bold = {line.get_label(): line.get_ydata() for line in ax.lines if line.get_alpha() in (None, 1.0)
+            and not line.get_label().startswith("_")}
+    assert set(bold) == {"plain8", "resnet8"}
+    np.testing.assert_allclose(bold["plain8"], records["plain8"].weight_grad_norms[1])
+    assert ax.get_ylim() == pytest.approx(explorer.limits["weight"])   # the same axis at every iteration
+    fig = explorer.update(iteration=0, kind="activation", models=["resnet8"])
+    (line,) = [ln for ln in fig.axes[0].lines if ln.get_label() == "resnet8"]
+    first = records["resnet8"].activation_grad_norms[0]
+    np.testing.assert_allclose(line.get_ydata(), np.asarray(first) / first[-1])
+    with pytest.raises(ValueError, match="nearest recorded one is 2"):
+        explorer.update(iteration=3)
+    with pytest.raises(ValueError, match="kind must be"):
+        explorer.update(kind="bias")
+    with pytest.raises(ValueError, match="models must be some of plain8, resnet8"):
+        explorer.update(models=["plain20"])
+    with pytest.raises(ValueError, match="at least one model"):
+        TrainingGradientExplorer({})
+    panel = explorer.widget()
+    assert isinstance(panel, ipywidgets.VBox)
+    slider = panel.children[0]
+    assert list(slider.options) == [0, 2]
+    slider.value = 2                                   # moving the slider redraws at that iteration
+    assert explorer.settings["iteration"] == 2
+    static = explorer.show(iteration=0, kind="weight")
+    assert "iteration 0" in static.axes[0].get_title()
 
 
 # ---------------------------------------------------------------- exercise checkers

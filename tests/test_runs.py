@@ -70,3 +70,25 @@ def test_one_seed_gives_histories_by_model(tmp_path):
     histories = train_or_load_many(["resnet8"], random_data(), SCALE, seeds=3, processes=1, runs=tmp_path,
                                    device="cpu")
     assert list(histories) == ["resnet8"] and histories["resnet8"].config["seed"] == 3
+
+
+def test_a_group_is_made_by_one_command_and_loaded_whole(tmp_path, monkeypatch):
+    from resnet_lab import runs
+    from resnet_lab.gradients import GradientRecorder
+    from resnet_lab.training import History
+
+    monkeypatch.setenv("RESNET_LAB_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
+    group = runs.RunGroup("tiny", "a test group", ("plain8", "resnet8"), SCALE, seeds=(0, 1), record_every=2)
+    monkeypatch.setitem(runs.GROUPS, "tiny", group)
+    written = runs.make_group("tiny", data=random_data(), device="cpu", processes=1)
+    assert sorted(p.name for p in written) == sorted(f"{m}-tiny-seed{s}{suffix}" for m in group.models
+                                                     for s in (0, 1) for suffix in (".json", ".gradients.json"))
+    histories = runs.load_committed("tiny", seed=1)
+    assert list(histories) == ["plain8", "resnet8"] and all(isinstance(h, History) for h in histories.values())
+    notes = histories["plain8"].notes
+    assert notes["command"] == "python -m resnet_lab runs tiny" and "torch thread(s)" in notes["trained_on"]
+    records = runs.load_committed_records("tiny", seed=0)
+    assert isinstance(records["resnet8"], GradientRecorder) and records["resnet8"].iterations == [0, 2, 4, 6, 8]
+    with pytest.raises(ValueError, match="'resnet21' not in the tiny group; its models are plain8, resnet8"):
+        runs.make_group("tiny", models=["resnet21"], data=random_data())

@@ -147,6 +147,14 @@ def test_dead_net_is_empty():
     assert region.verdict == "empty" and not region.proved and max(region.areas) == 0
 
 
+def test_output_spread_is_zero_exactly_for_a_constant_net():
+    points, _ = toy2d.sample_rings(200, seed=3)
+    assert toy2d.output_spread(dead_net(), points) == 0.0
+    # f = ReLU(z_1) - 0.5: largest 2.5 - 0.5 at z_1 = 2.5, smallest -0.5 where z_1 <= 0
+    line = torch.tensor([[-3.0, 0.0], [-1.0, 2.0], [2.5, -1.0]])
+    assert toy2d.output_spread(half_plane_net(), line) == pytest.approx(2.5)
+
+
 def test_diamond_residual_net_is_bounded_and_classifies():
     net = diamond_net(1.7)
     region = boundedness.analyse_region(net)

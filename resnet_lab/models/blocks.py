@@ -181,8 +181,21 @@ class Bottleneck(_Block):
         return self.bn3(self.conv3(out))
 
 
-def check_input(x, channels: int = 3) -> None:
-    """Raise a ValueError that says what to do when ``x`` is not a batch of ``channels``-channel images."""
+_CASTS = {torch.float32: ".float()", torch.float64: ".double()", torch.float16: ".half()",
+          torch.bfloat16: ".bfloat16()"}
+
+
+def _autocast_enabled(device_type: str) -> bool:
+    try:
+        return torch.is_autocast_enabled(device_type)
+    except TypeError:  # torch < 2.4 takes no device type
+        return torch.is_autocast_cpu_enabled() if device_type == "cpu" else torch.is_autocast_enabled()
+
+
+def check_input(x, channels: int = 3, dtype: Optional[torch.dtype] = None) -> None:
+    """Raise a ValueError (or TypeError) that says what to do when ``x`` is not a batch of ``channels``-channel
+    images; with ``dtype`` (the model's weights' type), also when ``x`` has another floating-point type and no
+    autocast region would convert it."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"expected a torch.Tensor of shape [N, {channels}, H, W], got {type(x).__name__}")
     if x.dim() == 3 and x.shape[0] == channels:
@@ -197,3 +210,7 @@ def check_input(x, channels: int = 3) -> None:
     if not x.is_floating_point():
         raise TypeError(f"expected floating-point images, got dtype {x.dtype}; convert uint8 images with "
                         "resnet_lab.data.normalize(x) or x.float() / 255")
+    if dtype is not None and x.dtype != dtype and not _autocast_enabled(x.device.type):
+        want, got = str(dtype).replace("torch.", ""), str(x.dtype).replace("torch.", "")
+        raise TypeError(f"expected {want} images [N, {channels}, H, W], got {got}; call "
+                        f"{_CASTS.get(dtype, f'.to({dtype})')} on the batch (the model's weights are {want})")

@@ -64,7 +64,7 @@ class CifarResNet(nn.Module):
         kaiming_init(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_input(x, 3)
+        check_input(x, 3, self.conv1.weight.dtype)
         x = self.relu(self.bn1(self.conv1(x)))
         x = self.layer3(self.layer2(self.layer1(x)))
         return self.fc(torch.flatten(self.avgpool(x), 1))

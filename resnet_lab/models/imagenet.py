@@ -101,7 +101,7 @@ class ResNet(nn.Module):
         return self.maxpool(self.relu(self.bn1(self.conv1(x))))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_input(x, 3)
+        check_input(x, 3, self.conv1.weight.dtype)
         x = self.stem_forward(x)
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.fc(torch.flatten(self.avgpool(x), 1))

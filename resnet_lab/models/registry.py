@@ -1,16 +1,28 @@
 """Model names -> builders: ``get_model("resnet56")``, ``list_models()``, with helpful errors.
 
-Names follow the paper. ``plain{d}`` / ``resnet{d}`` with d = 6n+2 are the CIFAR
-nets (any such depth builds, e.g. ``resnet1202``); ``resnet18/34/50/101/152`` are
-the ImageNet nets; ``resnet18_cifar`` and ``resnet50_cifar`` are ImageNet nets with
-a CIFAR stem and 10 classes.
+Names follow the paper, and the paper uses the same word for two families:
+
+- ``plain{d}`` / ``resnet{d}`` with d = 6n+2 (20, 32, 44, 56, 110, ..., any such depth builds, e.g.
+  ``resnet1202``) are the CIFAR nets of section 4.2: 16-32-64 filters, 10 classes, 0.27M (d = 20) to 1.7M
+  (d = 110) parameters, for 32 x 32 images.
+- ``resnet18``, ``resnet34``, ``resnet50``, ``resnet101``, ``resnet152`` are the ImageNet nets of Table 1:
+  64-512 filters (x4 in the bottlenecks), 1000 classes, 11.7M to 60.2M parameters (ResNet-50: 25.6M), with a
+  stem (7x7 convolution at stride 2, max-pool) built for 224 x 224 images.
+- ``resnet18_cifar`` and ``resnet50_cifar`` are those ImageNet nets with a CIFAR stem (3x3 convolution at stride
+  1, no max-pool) and 10 classes (11.2M and 23.5M parameters).
+
+The trap: 50 and 152 are of the form 6n+2 too, so ``plain50`` and ``plain152`` build CIFAR nets (0.76M and
+2.4M parameters), while ``resnet50`` and ``resnet152`` are the ImageNet nets, not their residual twins. For
+CIFAR-10 use a 6n+2 net (``resnet56``, ``resnet110``) or a ``_cifar`` net; :func:`imagenet_net_note` says so
+when an ImageNet net is asked to train on CIFAR-10. ``width`` and ``shortcut`` are options of the 6n+2 nets only.
 """
 from __future__ import annotations
 
 import difflib
 import re
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
+import torch
 from torch import nn
 
 from resnet_lab.models.cifar import check_depth, cifar_resnet
@@ -84,7 +96,7 @@ _NAME = re.compile(r"(plain|resnet)(\d+)")
 def is_cifar_family(name: str) -> bool:
     """True for the 6n+2 CIFAR nets of He et al. 2015 (``plain20``, ``resnet56``...), whose width a recipe sets."""
     key = str(name).strip().lower()
-    return bool(_NAME.fullmatch(key)) and not (key.startswith("resnet") and int(key[6:]) in ARCHITECTURES)
+    return bool(_NAME.fullmatch(key)) and not is_imagenet_net(key)
 
 
 def list_models() -> List[str]:
@@ -92,13 +104,14 @@ def list_models() -> List[str]:
     return list(MODELS)
 
 
-def get_model(name: str, **options) -> nn.Module:
-    """Build a model by name, e.g. ``get_model("resnet56", shortcut="B")`` or ``get_model("resnet50")``."""
+def check_model_name(name: str) -> str:
+    """The registry key of ``name`` (e.g. ``"resnet56"``), without building it; a ValueError for an unknown name
+    says which names exist and which are close."""
     if not isinstance(name, str):
         raise TypeError(f"model name must be a string such as 'resnet56', got {name!r}")
     key = name.strip().lower()
     if key in MODELS:
-        return MODELS[key](**options)
+        return key
     match = _NAME.fullmatch(key)
     if match:
         family, depth = match.group(1), int(match.group(2))
@@ -109,8 +122,49 @@ def get_model(name: str, **options) -> nn.Module:
             if family == "plain" and depth in ARCHITECTURES:
                 extra = f" (the ImageNet nets resnet{depth} are residual only)"
             raise ValueError(f"{name!r}: {error}{extra}") from None
-        return _cifar_builder(depth, residual=(family == "resnet"))(**options)
+        return key
     close = difflib.get_close_matches(key, list(MODELS), n=3, cutoff=0.6)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else "."
     raise ValueError(f"unknown model {name!r}{hint} Known models: {', '.join(MODELS)} "
                      "(and plain/resnet of any other depth 6n+2)")
+
+
+def get_model(name: str, **options) -> nn.Module:
+    """Build a model by name, e.g. ``get_model("resnet56", shortcut="B")`` or ``get_model("resnet50")``."""
+    key = check_model_name(name)
+    if key in MODELS:
+        return MODELS[key](**options)
+    family, depth = _NAME.fullmatch(key).groups()
+    return _cifar_builder(int(depth), residual=(family == "resnet"))(**options)
+
+
+def is_imagenet_net(name: str) -> bool:
+    """True for the ImageNet nets ``resnet18/34/50/101/152`` (with the ImageNet stem and 1000 classes)."""
+    key = str(name).strip().lower()
+    return key.startswith("resnet") and key[6:].isdigit() and int(key[6:]) in ARCHITECTURES
+
+
+def imagenet_net_note(name: str) -> Optional[str]:
+    """For an ImageNet net (``resnet18/34/50/101/152``): what it is, and the nets to train on CIFAR-10 instead;
+    None for any other name."""
+    if not is_imagenet_net(name):
+        return None
+    key = str(name).strip().lower()
+    depth = int(key[6:])
+    with torch.device("meta"):  # counts the parameters without allocating them
+        count = {n: sum(p.numel() for p in get_model(n).parameters())
+                 for n in (key, "resnet18_cifar", "resnet50_cifar", "resnet56", f"plain{depth}")
+                 if n != f"plain{depth}" or check_depth_ok(depth)}
+    twin = (f" (plain{depth}, by contrast, is a 6n+2 CIFAR net of {count[f'plain{depth}']:,} parameters, not a "
+            f"plain twin of {key}.)" if f"plain{depth}" in count else "")
+    return (f"{key} is the ImageNet ResNet-{depth} of He et al. 2015: {count[key]:,} parameters and 1000 output "
+            "classes, with a stem (7x7 convolution at stride 2, then max-pooling) made for 224 x 224 images that "
+            "shrinks a 32 x 32 CIFAR-10 image to 8 x 8 before the first block. For CIFAR-10 use resnet18_cifar or "
+            "resnet50_cifar (the ImageNet nets with a CIFAR stem and 10 classes: "
+            f"{count['resnet18_cifar']:,} and {count['resnet50_cifar']:,} parameters), or a CIFAR net of depth 6n+2 "
+            f"such as resnet56 ({count['resnet56']:,} parameters).{twin}")
+
+
+def check_depth_ok(depth: int) -> bool:
+    """True when ``depth`` is of the form 6n+2 (n >= 1), the depths of the CIFAR nets."""
+    return depth >= 8 and (depth - 2) % 6 == 0

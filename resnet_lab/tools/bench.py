@@ -550,7 +550,10 @@ def main(argv=None) -> int:
         parser.error("--warmup and --workers must be >= 0")
 
     for name in args.models:
-        get_model(name)  # a clear error for a wrong name before any timing
+        try:
+            get_model(name)  # a clear error for a wrong name before any timing
+        except ValueError as err:
+            parser.error(f"--models: {err}")
     threads = set_threads(args.threads)
     data = load_cifar10(args.data)
     _, why = bf16_support(args.device)

@@ -65,6 +65,10 @@ def main(argv=None) -> int:
     parser.add_argument("--normalize", action="store_true", help="only normalise, do not execute")
     args = parser.parse_args(argv)
     paths = args.paths or sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        course = ", ".join(str(p.relative_to(CHECKOUT)) for p in sorted(NOTEBOOKS.glob("[0-9]*.ipynb")))
+        parser.error(f"no notebook {', '.join(missing)}; the course's notebooks are {course or 'not here'}")
     for path in paths:
         if args.normalize:
             nb = nbformat.read(path, as_version=4)

@@ -14,6 +14,52 @@ from resnet_lab.training.history import History
 
 CHECKPOINT = "checkpoint.pt"
 HISTORY = "history.json"
+#: Folders a run must never be written into (its files would land among the system's); their sub-folders are
+#: refused too where marked with a trailing "/*" (``/usr/*`` refuses ``/usr/bin``, not ``/usr/local/runs``).
+SYSTEM_FOLDERS = ("/", "/bin", "/boot", "/dev", "/dev/*", "/etc", "/etc/*", "/home", "/lib", "/lib32", "/lib64",
+                  "/media", "/mnt", "/opt", "/proc", "/proc/*", "/root", "/run", "/sbin", "/srv", "/sys", "/sys/*",
+                  "/usr", "/usr/*", "/var", "/var/*", "/Applications", "/Library", "/System", "/Users",
+                  "/Volumes", "/private")
+
+
+def _system_folder(folder: Path) -> bool:
+    """True for a folder of :data:`SYSTEM_FOLDERS`, the home folder itself, a drive's root, or Windows' own."""
+    if folder == Path(folder.anchor) or folder == Path.home().resolve():
+        return True
+    for entry in SYSTEM_FOLDERS:
+        if folder == Path(entry) or (entry.endswith("/*") and folder.parent == Path(entry[:-2])):
+            return True
+    windows = [os.environ.get(name) for name in ("SystemRoot", "ProgramFiles", "ProgramFiles(x86)")]
+    return any(w and folder == Path(w).resolve() for w in windows)
+
+
+def check_out_folder(out) -> Path:
+    """Make sure a run can be written to ``out`` before it trains: create the folder and write a file there.
+
+    A ValueError says what is wrong (a file where the folder should be, a location that cannot be written, a
+    system folder such as ``/``, ``/usr`` or the home folder itself) and asks for another output folder.
+    Returns ``out`` as a Path.
+    """
+    out = Path(out).expanduser()
+    where = out.resolve()
+    choose = "choose another output folder (--out), e.g. runs/<model>-<scale>"
+    if _system_folder(where):
+        raise ValueError(f"Refusing to write a run into {where}, a system folder (or the home folder itself); "
+                         f"{choose}.")
+    if where.exists() and not where.is_dir():
+        raise ValueError(f"The output folder {out} is a file, not a folder; {choose}.")
+    blocker = next((p for p in where.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise ValueError(f"Cannot create the output folder {out}: {blocker} is a file, not a folder; {choose}.")
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=where, prefix=".write-test.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise ValueError(f"Cannot write to the output folder {out} ({err.strerror or err}); choose a folder you can "
+                         "write to (--out).") from err
+    return out
 
 
 def architecture(model) -> str:

@@ -75,8 +75,16 @@ class History:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"No training history at {path}. Train first, or check the path.")
-        with open(path) as f:
-            return cls.from_dict(json.load(f))
+        try:
+            with open(path) as f:
+                data = json.load(f)
+            if not isinstance(data, dict):
+                raise ValueError(f"it holds a JSON {type(data).__name__}, not an object")
+            return cls.from_dict(data)
+        except (ValueError, TypeError, UnicodeDecodeError) as err:  # json.JSONDecodeError is a ValueError
+            raise ValueError(f"Cannot read the training history {path}: it is damaged or not a History "
+                             f"({type(err).__name__}: {err}). Delete it (a run folder's checkpoint.pt holds its own "
+                             "History), or restore it from a copy.") from err
 
     def final(self, key: str) -> Optional[float]:
         """The last per-epoch value of ``key`` (e.g. ``"train_error"``), or None before the first epoch."""

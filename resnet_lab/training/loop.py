@@ -22,10 +22,11 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from resnet_lab.config import Recipe
-from resnet_lab.runtime import default_device
+from resnet_lab.runtime import describe_hardware, resolve_device
 from resnet_lab.training import distributed
 from resnet_lab.training.batches import data_size, evaluation_batches, is_images, training_batches
-from resnet_lab.training.checkpoint import CHECKPOINT, HISTORY, load_checkpoint, restore, save_checkpoint
+from resnet_lab.training.checkpoint import (CHECKPOINT, HISTORY, check_out_folder, load_checkpoint, restore,
+                                            save_checkpoint)
 from resnet_lab.training.history import History
 from resnet_lab.training.schedule import autocast_dtype, learning_rate
 
@@ -47,7 +48,14 @@ def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, x: torc
                iteration: int = 0) -> Tuple[torch.Tensor, torch.Tensor]:
     """One SGD step; returns (loss, number of errors) as tensors, without synchronising the device."""
     with torch.autocast(x.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
-        logits = model(x)
+        try:
+            logits = model(x)
+        except ValueError as err:  # torch's message names neither the batch size nor what to do
+            if "Expected more than 1 value per channel" not in str(err):
+                raise
+            raise ValueError(f"A training batch of {len(x)} image(s) reached a 1 x 1 feature map, so a BatchNorm "
+                             f"layer saw one value per channel: {BATCHNORM_NEEDS_TWO}. Use a batch size of 2 or "
+                             "more (and drop a final batch of 1, e.g. DataLoader(..., drop_last=True)).") from None
     loss = F.cross_entropy(logits.float(), y)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
@@ -65,6 +73,10 @@ def evaluate(model: torch.nn.Module, data, batch_size: int = 500, device=None,
     In a process group every rank evaluates its share of ``data`` and the sums are added up across ranks, so
     every rank must call it and all get the numbers for the whole of ``data``.
     """
+    n = data_size(data)
+    if n == 0:
+        raise ValueError("evaluate got an empty data set (0 images): give it at least one image (with a recipe, "
+                         "check test_per_class and the evaluation split).")
     device = torch.device(device) if device is not None else next(model.parameters()).device
     was_training = model.training
     model.eval()
@@ -79,7 +91,6 @@ def evaluate(model: torch.nn.Module, data, batch_size: int = 500, device=None,
     model.train(was_training)
     distributed.all_reduce_sum(loss_sum)
     distributed.all_reduce_sum(errors)
-    n = data_size(data)
     return loss_sum.item() / n, 100.0 * errors.item() / n
 
 
@@ -96,6 +107,7 @@ def train(model: torch.nn.Module, train_set, eval_set, recipe: Recipe, *, out=No
     run, keeps the last checkpoint intact and returns what was trained. A NaN or infinite loss raises
     :class:`TrainingDiverged`. ``workers``: DataLoader worker processes when the data sets are torch Datasets.
     """
+    _check_inputs(model, train_set, eval_set, recipe)
     run = Run.start(model, train_set, recipe, out, resume, device, eval_name, model_name, workers)
     bar = tqdm(total=run.total, initial=run.iteration, desc=run.history.model, unit="it", dynamic_ncols=True,
                disable=not (progress and run.main))
@@ -146,10 +158,9 @@ class Run:
 
     @classmethod
     def start(cls, model, train_set, recipe, out, resume, device, eval_name, model_name, workers) -> "Run":
-        """Check the inputs, move the model, build the optimiser and batches, and restore a checkpoint."""
-        _check_inputs(train_set, recipe)
+        """Check the output folder, move the model, build the optimiser and batches, and restore a checkpoint."""
         rank, world = distributed.rank(), distributed.world_size()
-        device = torch.device(device) if device is not None else default_device()
+        device = resolve_device(device)
         if world > 1 and device.type == "cuda" and device.index is None:
             device = torch.device("cuda", torch.cuda.current_device())
         channels_last = device.type != "mps"
@@ -157,10 +168,13 @@ class Run:
         if channels_last:
             model.to(memory_format=torch.channels_last)
         optimizer = make_optimizer(model, recipe)
-        history = History(model=model_name or type(model).__name__, config=recipe.to_dict(), eval_name=eval_name)
+        history = History(model=model_name or type(model).__name__, config=recipe.to_dict(), eval_name=eval_name,
+                          notes={"trained_on": describe_hardware(device, autocast_dtype(device, recipe.precision))})
         iteration, out = 0, Path(out) if out is not None else None
-        # rank 0 reads the output folder and tells the others, so only it needs to see the files
-        found = distributed.broadcast_object(out is not None and (out / CHECKPOINT).exists() if rank == 0 else None)
+        # rank 0 checks and reads the output folder and tells the others, so only it needs to see the files
+        problem, found = distributed.broadcast_object(_look_at(out) if rank == 0 else None)
+        if problem:
+            raise ValueError(problem)
         if found:
             if not resume:
                 raise FileExistsError(f"{out} already holds a run. Pass resume=True (--resume) to continue it, "
@@ -256,13 +270,48 @@ class Run:
             print(f"Interrupted at iteration {self.iteration}: {where}.")
 
 
-def _check_inputs(train_set, recipe: Recipe) -> None:
+def _look_at(out: Optional[Path]) -> Tuple[Optional[str], bool]:
+    """(what is wrong with the output folder, or None; whether it holds a checkpoint), before any training."""
+    if out is None:
+        return None, False
+    try:
+        check_out_folder(out)
+    except ValueError as err:
+        return str(err), False
+    return None, (out / CHECKPOINT).exists()
+
+
+BATCHNORM_NEEDS_TWO = "the batch size must be at least 2 with BatchNorm, which normalises each batch by its own " \
+                      "mean and variance"
+
+
+def _num_outputs(model: torch.nn.Module) -> Optional[int]:
+    """The number of classes of a classifier whose last layer is ``fc`` (every net of resnet_lab), else None."""
+    fc = getattr(model, "fc", None)
+    return fc.out_features if isinstance(fc, torch.nn.Linear) else None
+
+
+def _label_range(data) -> Optional[Tuple[int, int]]:
+    """(smallest, largest) label of an ``Images``, or of a Dataset with ``targets`` (an ImageFolder); else None."""
+    labels = data.labels if is_images(data) else getattr(data, "targets", None)
+    if labels is None or len(labels) == 0:
+        return None
+    labels = torch.as_tensor(labels)
+    return int(labels.min()), int(labels.max())
+
+
+def _check_inputs(model, train_set, eval_set, recipe: Recipe) -> None:
+    """Everything that would otherwise fail deep inside torch, or only after an epoch: say it before training."""
     if not isinstance(recipe, Recipe):
         raise TypeError(f"recipe must be a resnet_lab.Recipe (e.g. rl.get_scale('classroom')), "
                         f"got {type(recipe).__name__}")
-    if not (is_images(train_set) or isinstance(train_set, torch.utils.data.Dataset)):
-        raise TypeError(f"train_set must be a resnet_lab.data.Images (uint8 images and labels), "
-                        f"or a torch Dataset of (image, label) pairs, got {type(train_set).__name__}")
+    for name, data in (("train_set", train_set), ("eval_set", eval_set)):
+        if not (is_images(data) or isinstance(data, torch.utils.data.Dataset)):
+            raise TypeError(f"{name} must be a resnet_lab.data.Images (uint8 images and labels), "
+                            f"or a torch Dataset of (image, label) pairs, got {type(data).__name__}")
+    if data_size(eval_set) == 0:
+        raise ValueError("eval_set is empty (0 images), so no epoch could be evaluated; give it at least one image "
+                         "(with a recipe, check test_per_class and the evaluation split).")
     if data_size(train_set) < recipe.batch_size:
         raise ValueError(f"train_set has {data_size(train_set)} images, fewer than one batch of "
                          f"{recipe.batch_size}; lower batch_size or use more images.")
@@ -270,3 +319,16 @@ def _check_inputs(train_set, recipe: Recipe) -> None:
     if recipe.batch_size % world:
         raise ValueError(f"batch_size {recipe.batch_size} does not split evenly over {world} processes; the batch "
                          f"size is that of the whole batch, so choose a multiple of {world}.")
+    if recipe.batch_size // world < 2 and any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+                                              for m in model.modules()):
+        per_process = f" ({recipe.batch_size // world} per process over {world} processes)" if world > 1 else ""
+        raise ValueError(f"batch_size {recipe.batch_size}{per_process} is too small for this model: "
+                         f"{BATCHNORM_NEEDS_TWO}. Use a batch size of at least {2 * world}.")
+    classes = _num_outputs(model)
+    for name, data in (("train_set", train_set), ("eval_set", eval_set)):
+        labels = _label_range(data) if classes is not None else None
+        if labels is not None and (labels[0] < 0 or labels[1] >= classes):
+            raise ValueError(f"{name} has labels from {labels[0]} to {labels[1]}, but the model has {classes} "
+                             f"outputs (classes 0 to {classes - 1}): build the model with num_classes="
+                             f"{max(labels[1] + 1, classes)} (e.g. get_model(name, num_classes=...)), or fix the "
+                             "labels" + (" (they must not be negative)." if labels[0] < 0 else "."))

@@ -12,6 +12,7 @@ whole of Table 1 takes well under a second and no memory.
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from typing import Dict, List, Sequence, Union
 
 import torch
@@ -223,3 +224,22 @@ def print_shapes(module: nn.Module, x: torch.Tensor, depth: int = 99) -> None:
     print(f"{'(input)':<16} {'':<18} {str(list(x.shape)):<22} {'':>10}")
     for name, kind, shape, params in trace_shapes(module, x, depth):
         print(f"{name:<16} {kind:<18} {str(list(shape)):<22} {params:>10,}")
+
+
+def kernel_sizes(model_or_name, **options) -> Dict[str, int]:
+    """How many convolutions of each kernel size a model has, largest kernel first.
+
+    ``{"7x7": 1, "3x3": 16, "1x1": 36}`` for ResNet-50 (the 1x1 count includes its four projection shortcuts).
+    """
+    model = _as_meta(model_or_name, **options)
+    counts = Counter(tuple(m.kernel_size) for m in model.modules() if isinstance(m, nn.Conv2d))
+    return {f"{h}x{w}": n for (h, w), n in sorted(counts.items(), reverse=True)}
+
+
+def resizing_convolutions(model_or_name, **options) -> List[tuple]:
+    """Every convolution that changes the number of channels or the height and width, in forward order:
+    ``(name, kernel, in_channels, out_channels, stride)``, the kernel written ``"3x3"``."""
+    model = _as_meta(model_or_name, **options)
+    return [(name, f"{m.kernel_size[0]}x{m.kernel_size[1]}", m.in_channels, m.out_channels, m.stride[0])
+            for name, m in model.named_modules()
+            if isinstance(m, nn.Conv2d) and (m.in_channels != m.out_channels or m.stride != (1, 1))]

@@ -106,3 +106,59 @@ def first_losses(model_name: str, train_set, eval_set, scale, warmup: bool, iter
     config = scale.replace(epochs=None, iterations=iterations, seed=seed,
                            warmup_epochs=scale.warmup_epochs if warmup else 0)
     return train(model, train_set, eval_set.subset(2, seed=seed), config, progress=False).iter_loss
+
+
+def estimate_batchnorm_statistics(model: nn.Module, images, batches: int = 4, batch_size: int = 128) -> nn.Module:
+    """Replace every BatchNorm's running mean and variance by their average over ``batches`` batches of ``images``
+    (an ``Images``), so that the model in eval mode normalises as it would in training. Returns the model, in eval
+    mode. An untrained net's running statistics are still 0 and 1, which would leave it unnormalised."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None   # a cumulative average over the batches below
+    model.train()
+    with torch.no_grad():
+        for b in range(batches):
+            model(normalize(images.images[b * batch_size:(b + 1) * batch_size]))
+    for m in norms:
+        m.momentum = 0.1
+    return model.eval()
+
+
+def path_gradient_correlation(model: nn.Module, start: torch.Tensor, end: torch.Tensor, label: int,
+                              points: int = 64) -> float:
+    """How correlated the input gradients of neighbouring images are, along the straight path between two images.
+
+    The images x(t) = (1 - t) start + t end for ``points`` values of t in [0, 1] go through ``model`` (in eval
+    mode, so no image affects another); g(t) is the gradient of the loss for class ``label`` with respect to x(t).
+    Returns the mean cosine similarity of g at neighbouring points. Near 1: the gradient changes smoothly with the
+    input; near 0: shattered, like white noise (Balduzzi et al. 2017).
+    """
+    t = torch.linspace(0, 1, points)[:, None, None, None]
+    x = ((1 - t) * start[None] + t * end[None]).requires_grad_(True)
+    loss = nn.functional.cross_entropy(model(x), torch.full((points,), int(label)), reduction="sum")
+    (grad,) = torch.autograd.grad(loss, x)
+    g = grad.flatten(1)
+    return float(nn.functional.cosine_similarity(g[:-1], g[1:], dim=1).mean())
+
+
+def shattering(names, data, scale, images, seed: int = 0, pairs: int = 3, points: int = 64):
+    """Mean neighbour correlation of input gradients (:func:`path_gradient_correlation`) of each named net, at
+    initialisation (the weights :func:`resnet_lab.train_or_load` started from) and trained, averaged over ``pairs``
+    paths between training images of different classes. Returns {"at initialisation": {name: r}, "after
+    training": {name: r}}."""
+    scale = get_scale(scale)
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(images.labels), generator=generator)
+    ends = [(int(i), int(j)) for i, j in zip(order[:4 * pairs:2], order[1:4 * pairs:2])
+            if images.labels[i] != images.labels[j]][:pairs]
+    x = normalize(images.images)
+    result = {"at initialisation": {}, "after training": {}}
+    for name in names:
+        seed_everything(seed)
+        nets = {"at initialisation": estimate_batchnorm_statistics(build_model(name, scale), images),
+                "after training": load_trained_model(name, data, scale, seed)}
+        for stage, net in nets.items():
+            values = [path_gradient_correlation(net, x[i], x[j], int(images.labels[i]), points) for i, j in ends]
+            result[stage][name] = sum(values) / len(values)
+    return result

@@ -4,17 +4,21 @@
   with and without BatchNorm, at several depths.
 - :func:`scaled_shortcut_flows`: residual stacks with shortcut ``lambda x`` (He et al. 2016, section 3.1).
 - :func:`shattered_gradients`: df/dx along a line for a shallow, a deep plain and a deep residual net
-  (Balduzzi et al. 2017).
+  (Balduzzi et al. 2017); :func:`shattering_vs_depth`: the autocorrelation r(1) of df/dx against depth.
+- :func:`probe_learning_rates`: the learning rates the training loop uses in the first iterations of a recipe.
 """
 from __future__ import annotations
 
-from typing import Dict, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 
-from resnet_lab.gradients import GradientFlow, input_gradients, measure_gradient_flow
+from resnet_lab.config import Recipe
+from resnet_lab.gradients import GradientFlow, autocorrelation, input_gradients, measure_gradient_flow
 from resnet_lab.lessons.gradient_flow.stacks import make_stack, one_thread
 from resnet_lab.models import get_model
+from resnet_lab.runs import split_for_scale
+from resnet_lab.training import learning_rate
 
 
 def measure_cifar_nets(depths: Sequence[int] = (8, 20, 56, 110), batchnorm: Sequence[bool] = (False, True),
@@ -68,18 +72,62 @@ def scaled_shortcut_flows(shortcut_scales: Sequence[float] = (0.5, 0.9, 1.0, 1.1
                 for lam in shortcut_scales}
 
 
-def shattered_gradients(depth: int = 50, width: int = 200, points: int = 256, low: float = -2.0, high: float = 2.0,
-                        seed: int = 0):
-    """``(x, {label: df/dx})`` along ``points`` inputs in [low, high] for three nets with BatchNorm.
+def _line(points: int, low: float, high: float) -> torch.Tensor:
+    if isinstance(points, bool) or not isinstance(points, int) or points < 3:
+        raise ValueError(f"points must be a whole number of at least 3, got {points!r}")
+    if not low < high:
+        raise ValueError(f"the line needs low < high, got [{low}, {high}]")
+    return torch.linspace(low, high, points)[:, None]
 
-    A shallow net (one unit), a deep plain net and a deep residual net of ``depth`` units, ``width`` wide, one
-    input and one output; the deep nets share their weights.
+
+def _line_stack(depth: int, residual: bool, seed: int, width: int, bias_std: float, batchnorm: bool):
+    return make_stack(depth, residual, seed=seed, width=width, in_features=1, batchnorm=batchnorm, bias_std=bias_std)
+
+
+def shattered_gradients(depth: int = 50, width: int = 200, points: int = 256, low: float = -2.0, high: float = 2.0,
+                        bias_std: float = 1.0, batchnorm: bool = True, seed: int = 0):
+    """``(x, {label: df/dx})`` along ``points`` inputs in [low, high] for three nets with one input and one output.
+
+    A shallow net (one unit), a deep plain net and a deep residual net of ``depth`` units, ``width`` wide, units
+    ``F(x) = W relu(BN(x) + b)`` with biases ``b ~ N(0, bias_std^2)`` (so the kinks of df/dx are spread along the
+    line, not all at the mean of x where BatchNorm centres every unit); the deep nets share their weights and
+    biases. BatchNorm takes its statistics over the ``points`` inputs (see :func:`input_gradients`).
     """
-    x = torch.linspace(low, high, points)[:, None]
-    nets = {"plain, shallow (1 unit)": make_stack(1, False, seed=seed, width=width, in_features=1, batchnorm=True),
-            f"plain, deep ({depth} units)": make_stack(depth, False, seed=seed, width=width, in_features=1,
-                                                      batchnorm=True),
-            f"residual, deep ({depth} units)": make_stack(depth, True, seed=seed, width=width, in_features=1,
-                                                         batchnorm=True)}
+    x = _line(points, low, high)
+    nets = {"plain, shallow (1 unit)": _line_stack(1, False, seed, width, bias_std, batchnorm),
+            f"plain, deep ({depth} units)": _line_stack(depth, False, seed, width, bias_std, batchnorm),
+            f"residual, deep ({depth} units)": _line_stack(depth, True, seed, width, bias_std, batchnorm)}
     with one_thread():
         return x[:, 0], {label: input_gradients(net, x)[:, 0] for label, net in nets.items()}
+
+
+def shattering_vs_depth(depths: Sequence[int] = (1, 2, 4, 8, 16, 24, 32, 50), seeds: Sequence[int] = (0, 1, 2, 3, 4),
+                        lag: int = 1, width: int = 200, points: int = 256, low: float = -2.0, high: float = 2.0,
+                        bias_std: float = 1.0, batchnorm: bool = True) -> Dict[str, Dict[int, List[float]]]:
+    """``{"plain": {depth: [r(lag) for each seed]}, "residual": {...}}``: how alike df/dx is at neighbouring inputs.
+
+    The nets are those of :func:`shattered_gradients` (plain and residual with the same weights for each seed);
+    r(lag) is the autocorrelation of df/dx along the line at ``lag`` points.
+    """
+    x = _line(points, low, high)
+    if not depths or not seeds:
+        raise ValueError("give at least one depth and one seed")
+    result: Dict[str, Dict[int, List[float]]] = {"plain": {}, "residual": {}}
+    with one_thread():
+        for family in result:
+            for depth in depths:
+                result[family][int(depth)] = [
+                    float(autocorrelation(input_gradients(_line_stack(int(depth), family == "residual", seed, width,
+                                                                      bias_std, batchnorm), x)[:, 0], lag)[lag])
+                    for seed in seeds]
+    return result
+
+
+def probe_learning_rates(data, scale: Recipe, iterations: Sequence[int], seed: int = 0) -> List[float]:
+    """The learning rate the training loop uses at each of ``iterations`` (0-based) when it trains on ``data`` with
+    recipe ``scale`` (the recipe's subset of ``data``, batches per epoch, warm-up and schedule)."""
+    train_set, _, _ = split_for_scale(data, scale, seed)
+    per_epoch = len(train_set.labels) // scale.batch_size
+    if per_epoch < 1:
+        raise ValueError(f"{len(train_set.labels)} training images make no batch of {scale.batch_size}")
+    return [learning_rate(scale, int(i), per_epoch) for i in iterations]

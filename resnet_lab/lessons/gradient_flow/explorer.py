@@ -1,4 +1,6 @@
-"""The gradient-flow explorer of notebook 02: sliders for depth, shortcut, BatchNorm, init scale and lambda.
+"""The explorers of notebook 02.
+
+:class:`GradientFlowExplorer`: sliders for depth, shortcut, BatchNorm, init scale and lambda, at initialisation.
 
 It measures a :class:`~resnet_lab.lessons.gradient_flow.stacks.Stack` (fully connected, one weight layer per
 unit, so it redraws in well under a second on a CPU) with :func:`resnet_lab.gradients.measure_gradient_flow`
@@ -8,18 +10,27 @@ and draws the chosen net in bold next to the other family with the same settings
     explorer.widget()                          # in Jupyter: the sliders and the figure
     fig = explorer.update(depth=110, residual=False, batchnorm=True)   # the same redraw, without widgets
     explorer.last_seconds                      # how long that redraw took
+
+:class:`TrainingGradientExplorer`: recorded training runs (``{model: GradientRecorder}``, e.g. the committed
+records of ``python -m resnet_lab runs gradient_flow``), a slider over the recorded iterations and a chooser of
+the kind (weight or block gradients) and of the models; the chosen iteration is drawn in bold, iteration 0 faint.
+
+    scrubber = TrainingGradientExplorer(records)
+    fig = scrubber.show()                      # the widget, plus a static figure (for a page without a kernel)
+    fig = scrubber.update(iteration=200, kind="activation", models=["plain56", "resnet56"])
 """
 from __future__ import annotations
 
 import math
 import time
+from typing import Mapping, Optional, Sequence
 
 import ipywidgets as w
 import matplotlib.pyplot as plt
 import torch
 from IPython.display import clear_output, display
 
-from resnet_lab.gradients import GradientFlow, measure_gradient_flow
+from resnet_lab.gradients import GradientFlow, GradientRecorder, measure_gradient_flow
 from resnet_lab.lessons.gradient_flow.plots import draw_gradient_flow
 from resnet_lab.lessons.gradient_flow.stacks import make_stack, one_thread
 
@@ -100,3 +111,120 @@ class GradientFlowExplorer:
                         w.HBox([controls["init_scale"], controls["shortcut_scale"]]), timing, out])
         return panel
 
+
+
+KINDS = {"weight": "||dE/dW|| per weight layer", "activation": "||dE/dx_l|| per block / last block"}
+
+
+class TrainingGradientExplorer:
+    """Per-layer gradient norms of several recorded training runs at one recorded iteration at a time.
+
+    ``records``: ``{model name: GradientRecorder}`` (names such as ``"plain56"`` set colour and line style). The
+    slider offers the iterations every model recorded. The y-axis of each kind is fixed over all iterations, so
+    moving the slider compares like with like.
+    """
+
+    def __init__(self, records: Mapping[str, GradientRecorder]):
+        if not isinstance(records, Mapping) or not records:
+            raise ValueError("TrainingGradientExplorer needs {model name: GradientRecorder} with at least one model; "
+                             "make records with train_and_record or load them with runs.load_committed_records")
+        for name, recorder in records.items():
+            if not isinstance(recorder, GradientRecorder) or not recorder.iterations:
+                raise ValueError(f"{name!r}: expected a GradientRecorder with at least one record, got {recorder!r}")
+        self.records = dict(records)
+        common = set.intersection(*(set(r.iterations) for r in self.records.values()))
+        if not common:
+            raise ValueError("the models share no recorded iteration: "
+                             + "; ".join(f"{m}: {r.iterations[:3]}..." for m, r in self.records.items()))
+        self.iterations = sorted(common)
+        self.settings = dict(iteration=self.iterations[0], kind="weight", models=tuple(self.records))
+        self.limits = {kind: self._limits(kind) for kind in KINDS}
+        self.last_seconds = None
+
+    def values(self, model: str, iteration: int, kind: str = "weight"):
+        """The norms ``model`` recorded at ``iteration`` (for "activation": divided by the last block's)."""
+        recorder = self.records[model]
+        row = recorder.array(kind)[recorder.iterations.index(iteration)]
+        return row / row[-1] if kind == "activation" and math.isfinite(row[-1]) and row[-1] > 0 else row
+
+    def _limits(self, kind):
+        found = [v for m, r in self.records.items() for it in self.iterations for v in self.values(m, it, kind)
+                 if math.isfinite(v) and v > 0]
+        if not found:
+            return None
+        low, high = min(found), max(found)
+        return low / 2, high * 2
+
+    def _check(self, iteration, kind, models):
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        if iteration not in self.iterations:
+            near = min(self.iterations, key=lambda it: abs(it - iteration)) if isinstance(iteration, int) else None
+            raise ValueError(f"iteration {iteration!r} was not recorded by every model"
+                             + (f"; the nearest recorded one is {near}" if near is not None else "")
+                             + f" (recorded: {self.iterations[0]} to {self.iterations[-1]})")
+        unknown = [m for m in models if m not in self.records]
+        if unknown or not models:
+            raise ValueError(f"models must be some of {', '.join(self.records)}, got {list(models)}")
+
+    def update(self, iteration: Optional[int] = None, kind: Optional[str] = None,
+               models: Optional[Sequence[str]] = None):
+        """Draw the chosen models at ``iteration`` (bold) and at the first recorded iteration (faint, dashed)."""
+        start = time.perf_counter()
+        s = self.settings
+        iteration = s["iteration"] if iteration is None else iteration
+        kind = s["kind"] if kind is None else kind
+        models = tuple(s["models"] if models is None else models)
+        self._check(iteration, kind, models)
+        s.update(iteration=iteration, kind=kind, models=models)
+        first = self.iterations[0]
+        flows = {m: self.records[m].flow(self.records[m].iterations.index(iteration)) for m in models}
+        fig, ax = plt.subplots(figsize=(7.5, 3.8))
+        if iteration != first:
+            start_flows = {m: self.records[m].flow(self.records[m].iterations.index(first)) for m in models}
+            draw_gradient_flow(ax, start_flows, kind, alpha=0.3, linestyle="--", legend=False)
+        draw_gradient_flow(ax, flows, kind, legend=True)
+        if self.limits[kind] is not None:
+            ax.set_ylim(*self.limits[kind])
+        faint = f" (faint dashed: iteration {first})" if iteration != first else ""
+        ax.set_title(f"{KINDS[kind]} at training iteration {iteration}{faint}", fontsize=10)
+        fig.tight_layout()
+        self.last_seconds = time.perf_counter() - start
+        return fig
+
+    def widget(self):
+        """A slider over the recorded iterations, the kind, the models, and the figure (ipywidgets)."""
+        s = self.settings
+        controls = dict(
+            iteration=w.SelectionSlider(options=self.iterations, value=s["iteration"], description="iteration",
+                                        continuous_update=False),
+            kind=w.ToggleButtons(options=list(KINDS), value=s["kind"], description="gradient of"),
+            models=w.SelectMultiple(options=list(self.records), value=tuple(s["models"]), description="models",
+                                    rows=min(6, len(self.records))),
+        )
+        out = w.Output()
+
+        def redraw(iteration, kind, models):
+            if not models:
+                return
+            fig = self.update(iteration=iteration, kind=kind, models=models)
+            with out:
+                clear_output(wait=True)
+                display(fig)
+            plt.close(fig)
+
+        w.interactive_output(redraw, controls)
+        return w.VBox([controls["iteration"], w.HBox([controls["kind"], controls["models"]]), out])
+
+    def show(self, iteration: Optional[int] = None, kind: Optional[str] = None):
+        """Display the widget, and return a static figure of ``iteration`` (default: the middle recorded one).
+
+        With a live kernel the widget redraws; on a page without one (GitHub, nbviewer, a test run) the static
+        figure is what the reader sees.
+        """
+        iteration = self.iterations[len(self.iterations) // 2] if iteration is None else iteration
+        kind = self.settings["kind"] if kind is None else kind
+        self._check(iteration, kind, self.settings["models"])   # a wrong choice fails before anything is shown
+        self.settings.update(iteration=iteration, kind=kind)      # the widget starts where the static figure is
+        display(self.widget())
+        return self.update(iteration=iteration, kind=kind)

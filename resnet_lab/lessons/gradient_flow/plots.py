@@ -81,12 +81,16 @@ def plot_gradient_flow(flows, kinds: Sequence[str] = ("activation", "weight"), t
     return fig
 
 
+_NEAR_IDENTITY_LABELS = {"plain": "plain: H(x), random init", "residual": "residual: x + F(x), random init",
+                         "plain, identity init": "plain: H(x), initialised to H(x) = x"}
+
+
 def plot_near_identity_fits(curves: Mapping[str, Sequence[float]], name: str = "residual_near_identity_fit"):
-    """Loss against optimisation step for the plain and the residual fit of a near-identity map."""
+    """Loss against optimisation step for the fits of a near-identity map (plain, residual, plain identity init)."""
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for label, losses in curves.items():
-        ax.plot(losses, color=family_color(label), label=f"{label}: H(x)" if label == "plain" else
-                f"{label}: x + F(x)")
+        ax.plot(losses, color=family_color(label), linestyle="--" if "identity" in label else "-",
+                label=_NEAR_IDENTITY_LABELS.get(label, label))
     ax.set_yscale("log")
     ax.set_xlabel("optimisation step (full-batch Adam)")
     ax.set_ylabel("mean squared error")
@@ -193,6 +197,36 @@ def plot_shattered_gradients(points, gradients: Mapping[str, Sequence[float]], m
     return fig
 
 
+def plot_shattering_vs_depth(sweep: Mapping[str, Mapping[int, Sequence[float]]], lag: int = 1,
+                             name: str = "shattering_vs_depth"):
+    """r(lag) of df/dx against depth for plain and residual nets (mean over seeds, each seed a dot), with the
+    reference curves 2^-L and 1/sqrt(L) in grey."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    all_depths = sorted({d for family in sweep.values() for d in family})
+    for family, by_depth in sweep.items():
+        depths = sorted(by_depth)
+        color = family_color(family)
+        for d in depths:
+            ax.scatter([d] * len(by_depth[d]), by_depth[d], color=color, s=9, alpha=0.35)
+        ax.plot(depths, [float(np.mean(by_depth[d])) for d in depths], color=color, marker="o", linewidth=1.8,
+                label=f"{family} (mean over {len(by_depth[depths[0]])} seeds)")
+    grid = np.geomspace(min(all_depths), max(all_depths), 200)
+    ax.plot(grid, 2.0 ** -grid, color=REFERENCE_COLOR, linestyle="--", linewidth=1, label="2^-L")
+    ax.plot(grid, grid ** -0.5, color=REFERENCE_COLOR, linestyle=":", linewidth=1.3, label="1/sqrt(L)")
+    ax.axhline(0.0, color=REFERENCE_COLOR, linewidth=0.6)
+    ax.set_xscale("log")
+    ax.set_xticks(all_depths)
+    ax.set_xticklabels([str(d) for d in all_depths])
+    ax.set_ylim(-0.25, 1.05)
+    ax.set_xlabel("depth L (units, one ReLU each)")
+    ax.set_ylabel(f"autocorrelation r({lag}) of df/dx")
+    ax.set_title("Neighbouring gradients along the line, at initialisation", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, name)
+    return fig
+
+
 def plot_training_gradients(recorders: Mapping[str, object], kind: str = "weight",
                             name: str = "gradient_flow_training"):
     """Per-layer gradient norms recorded during training, one panel per model, one line per record.
@@ -239,4 +273,4 @@ def plot_training_gradient_ratios(recorders: Mapping[str, object], kind: str = "
 
 __all__ = ["plot_gradient_flow", "draw_gradient_flow", "plot_near_identity_fits", "plot_jacobian_spectra",
            "plot_gradient_ratio_vs_depth", "plot_shortcut_scaling", "plot_shattered_gradients",
-           "plot_training_gradients", "plot_training_gradient_ratios", "PLAIN_COLOR", "RESIDUAL_COLOR"]
+           "plot_shattering_vs_depth", "plot_training_gradients", "plot_training_gradient_ratios", "PLAIN_COLOR", "RESIDUAL_COLOR"]

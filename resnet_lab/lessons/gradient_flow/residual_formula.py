@@ -1,7 +1,8 @@
 """The residual formula, checked numerically.
 
 1. Learning the residual: fit a map close to the identity (``x + 0.1 tanh(x)``: 5 -> 5.1) with a plain
-   net ``H(x)`` and with a residual net ``x + F(x)`` of the same layers (:func:`compare_near_identity_fits`).
+   net ``H(x)``, with a residual net ``x + F(x)`` of the same layers, and, as a control, with the plain net
+   initialised to compute the identity exactly (:func:`initialise_to_identity`, :func:`compare_near_identity_fits`).
 2. Unrolling a residual stack (lambda = 1) (He et al. 2016, eqs. 4-5)::
 
        x_L = x_l + sum_{i=l}^{L-1} F(x_i, W_i)
@@ -45,6 +46,31 @@ class NearIdentityNet(nn.Module):
         return x
 
 
+def initialise_to_identity(net: NearIdentityNet) -> NearIdentityNet:
+    """Make a plain :class:`NearIdentityNet` compute ``H(x) = x`` exactly; returns the net (changed in place).
+
+    In every block, the first ``2 * features`` hidden units get ``W_1 = [I; -I]``, bias 0, and the output layer
+    ``W_2 = [I, -I, 0, ...]``, bias 0, so the block computes ``relu(x) - relu(-x) = x``. The other hidden units keep
+    their random input weights, with output weights 0: they contribute nothing at step 0 but still learn.
+    """
+    if not isinstance(net, NearIdentityNet) or net.residual:
+        raise ValueError("initialise_to_identity expects a plain NearIdentityNet (residual=False)")
+    with torch.no_grad():
+        for branch in net.branches:
+            first, last = branch[0], branch[2]
+            features = last.out_features
+            if first.out_features < 2 * features:
+                raise ValueError(f"the identity needs at least {2 * features} hidden units per block "
+                                 f"(relu(x) - relu(-x)), got {first.out_features}")
+            eye = torch.eye(features)
+            first.weight[:2 * features] = torch.cat([eye, -eye])
+            first.bias[:2 * features] = 0.0
+            last.weight.zero_()
+            last.weight[:, :2 * features] = torch.cat([eye, -eye], dim=1)
+            last.bias.zero_()
+    return net
+
+
 def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int = 300, lr: float = 3e-3) -> List[float]:
     """Full-batch Adam on the mean squared error; returns the loss before every step (and after the last)."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -60,20 +86,28 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int = 300, lr
     return losses
 
 
+NEAR_IDENTITY_NETS = ("plain", "residual", "plain, identity init")
+
+
 def compare_near_identity_fits(steps: int = 300, n: int = 512, features: int = 8, seed: int = 0,
                                **net_options) -> Dict[str, List[float]]:
-    """Loss curves of the plain and the residual :class:`NearIdentityNet` fitted to :func:`near_identity_target`.
+    """Loss curves of three :class:`NearIdentityNet` fitted to :func:`near_identity_target`, by name:
 
-    Both nets start from the same weights (same seed) and see the same data, x ~ N(0, 2^2).
+    ``"plain"`` (H(x), random init), ``"residual"`` (x + F(x), the same random init) and ``"plain, identity init"``
+    (the plain net after :func:`initialise_to_identity`: H(x) = x at step 0). All start from the same random
+    weights (same seed; the control then overwrites some of them) and see the same data, x ~ N(0, 2^2).
     """
     generator = torch.Generator().manual_seed(seed)
     x = 2.0 * torch.randn(n, features, generator=generator)
     y = near_identity_target(x)
     curves = {}
     with one_thread():
-        for name, residual in (("plain", False), ("residual", True)):
+        for name in NEAR_IDENTITY_NETS:
             torch.manual_seed(seed)
-            curves[name] = fit(NearIdentityNet(features, residual=residual, **net_options), x, y, steps)
+            net = NearIdentityNet(features, residual=name == "residual", **net_options)
+            if name == "plain, identity init":
+                initialise_to_identity(net)
+            curves[name] = fit(net, x, y, steps)
     return curves
 
 

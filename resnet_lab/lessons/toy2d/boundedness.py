@@ -14,8 +14,11 @@ A toy net f (:mod:`~resnet_lab.lessons.toy2d.nets`) is built of affine maps and 
    direction u, f(t u) >= t M - B > 0 for t > B / M: {f > 0} is unbounded. If M < 0, f(z) <= -|M| r + B < 0
    once r = max(|z_1|, |z_2|) > B / |M|: {f > 0} lies inside that square.
 
-Lin & Jegelka 2018 (also Beise et al. 2018, Johnson 2019) prove that when every hidden layer has at most
-2 neurons (the input dimension), {f > 0} is empty or unbounded: for such nets M < 0 cannot happen.
+Beise, Dias Da Cruz & Schroeder 2018 (arXiv:1807.01194) prove that when every hidden layer is at most as wide
+as the input (2 here), every connected component of a decision region is unbounded, for ReLU too: {f > 0} is
+empty or unbounded. So for such nets M < 0 cannot happen (M < 0 would make {f + c > 0} bounded and nonempty for
+a large enough output bias c). Lin & Jegelka 2018 (arXiv:1806.10909) prove the positive counterpart: one-neuron
+residual nets approximate any integrable function on R^d in the L1 norm.
 """
 from __future__ import annotations
 

@@ -86,7 +86,7 @@ def check_bounded_net(net) -> Check:
         return Check(False, f"pass a toy2d.PlainNet (a plain net: the point is that width 3 suffices); "
                             f"got {describe(net)}")
     if net.width > 3:
-        return Check(False, f"use width 3 (yours is {net.width}): three ReLUs are enough for a triangle")
+        return Check(False, f"use width 3 (yours is {net.width}): three ReLUs are enough to fence in a polygon")
     if not all(bool(torch.isfinite(p).all()) for p in net.parameters()):
         return Check(False, "some of your net's weights are NaN or infinite: set every weight and bias to a number")
     points, labels = toy2d.sample_rings(4000, seed=123)

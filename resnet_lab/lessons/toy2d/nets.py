@@ -192,6 +192,13 @@ def accuracy(net: ToyNet, points, labels) -> float:
     return float((net.predict(points) == labels).float().mean())
 
 
+def output_spread(net: ToyNet, points) -> float:
+    """max f - min f over ``points``: 0 when the net outputs one constant on all of them (a "dead" net)."""
+    with torch.no_grad():
+        scores = net(points)
+    return float(scores.max() - scores.min())
+
+
 # ------------------------------------------------------------------------------ training, many at once
 def _affine(weight, h, bias=None):
     """weight [S, out, in] applied to h [S, in, n] (+ bias [S, out]) -> [S, out, n]."""
