@@ -116,18 +116,8 @@ def cpu_has_native_bf16() -> bool:
         return False
 
 
-def describe_hardware(device, dtype=None) -> str:
-    """Where a run trains, in one line: the device (CPU model and torch's kernel set), threads, precision.
-
-    Runs of the same seed differ slightly between CPUs with and without bf16, between thread counts and between
-    torch versions, so a History records all of them.
-    """
-    device = torch.device(device)
-    precision = "bf16 autocast" if dtype == torch.bfloat16 else "fp32"
-    if device.type == "cuda":
-        return f"{describe_device(device)}, {precision}"
-    if device.type != "cpu":
-        return f"{device.type}, {precision}"
+def describe_cpu() -> str:
+    """This CPU in a few words: its model and the kernels torch runs on it, e.g. ``AMD EPYC (AVX2 kernels)``."""
     model = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -138,5 +128,17 @@ def describe_hardware(device, dtype=None) -> str:
         capability = torch.backends.cpu.get_cpu_capability()
     except Exception:  # older torch
         capability = "?"
-    return (f"CPU {model} ({capability} kernels{', avx512_bf16' if cpu_has_native_bf16() else ''}), "
-            f"{torch.get_num_threads()} torch thread(s), {precision}, torch {torch.__version__}")
+    return f"{model} ({capability} kernels{', avx512_bf16' if cpu_has_native_bf16() else ''})"
+
+
+def describe_hardware(device, dtype=None) -> str:
+    """Where a run trains, in one line: the device (CPU model and torch's kernel set), threads, precision, torch.
+
+    Runs of the same seed differ slightly between CPUs with and without bf16, between thread counts and between
+    torch versions, so a History records all of them.
+    """
+    device = torch.device(device)
+    precision = "bf16 autocast" if dtype == torch.bfloat16 else "fp32"
+    if device.type != "cpu":
+        return f"{describe_device(device)}, {precision}, torch {torch.__version__}"
+    return f"CPU {describe_cpu()}, {torch.get_num_threads()} torch thread(s), {precision}, torch {torch.__version__}"

@@ -158,13 +158,16 @@ def test_cifar_stem_comparison_uses_reference_else_a_short_run(monkeypatch, tmp_
                         lambda name, data, scale, **kw: calls.append((name, scale)) or History(model=name))
     histories, origin = cifar_stem.train_or_load_comparison(data=object(), scale="classroom")
     assert "short run" in origin and set(histories) == {"resnet18_cifar", "resnet56"}
-    assert {s.name for _, s in calls} == {"classroom-short"}
+    assert {s.name for _, s in calls} == {"cifar_stem-short"}
     assert all(s.train_per_class == 50 and s.epochs == 2 and s.lr == get_scale("classroom").lr for _, s in calls)
+    calls.clear()
+    cifar_stem.train_or_load_comparison(data=object(), scale="classroom", retrain=True)
+    assert [s for _, s in calls] == [cifar_stem.GROUP.scale] * 2   # the committed runs' own recipe
     for name in cifar_stem.COMPARED:
         History(model=name, epoch=[1]).save(committed_path("cifar_stem", name))
     calls.clear()
     histories, origin = cifar_stem.train_or_load_comparison(data=object(), scale="classroom")
-    assert calls == [] and origin.startswith("Loaded the committed classroom-scale runs")
+    assert calls == [] and origin.startswith(f"Loaded the committed runs from {tmp_path}/cifar_stem/<model>-cifar_stem")
     assert histories["resnet56"].model == "resnet56"
     cifar_stem.train_or_load_comparison(data=object(), scale="smoke")
     assert [s.name for _, s in calls] == ["smoke", "smoke"]

@@ -11,7 +11,11 @@
 Image folders and archives are decoded once (about 20 s per CPU core for 60,000 JPEGs) and the uint8 arrays
 cached on disk (see :mod:`resnet_lab.data.cache`); later calls load the cache in about a second. When no copy
 is found and the machine is online, the official release is downloaded into ``root`` (``download=True``
-forces the attempt, ``download=False`` forbids it).
+forces the attempt, ``download=False`` forbids it). A copy that is there but damaged (an official archive of the
+wrong size or md5, as an interrupted download leaves it; an incomplete ``cifar-10-batches-py/``; a ``train/``
+without ``test/``; a file that is no archive) is a :class:`DataFormatError` that names the file or folder and
+says what to delete or add; ``download=True`` replaces a damaged official copy. :func:`data_status` reports the
+same damage without loading anything.
 """
 from __future__ import annotations
 
@@ -244,7 +248,9 @@ def load_cifar10(root=None, download: Optional[bool] = None, use_cache: bool = T
 
     ``root``: a folder or ``.tar.gz`` (default ``$RESNET_LAB_DATA``, else ``~/.cache/resnet_lab/cifar10``);
     see the module docstring for the layouts accepted. ``download``: when no copy is found, download the
-    official release into ``root`` through torchvision (``None``: only if the download server is reachable).
+    official release into ``root`` through torchvision (``None``: only if the download server is reachable);
+    ``True`` also deletes a damaged official archive (or repairs an incomplete ``cifar-10-batches-py/``) and
+    downloads it again.
     Raises :class:`DataNotFoundError` saying where it looked and how to get the data, and
     :class:`DataFormatError` for a corrupt archive or a wrong layout.
     """

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import time
 from pathlib import Path
 
 from resnet_lab.plots.style import FIGURES_ENV_VAR
+from resnet_lab.runs import RUNS_ENV_VAR
+from resnet_lab.runtime import describe_cpu
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = CHECKOUT / "notebooks"
@@ -39,21 +42,37 @@ def strip_run_metadata(nb) -> None:
             output.get("metadata", {}).pop("execution", None)
 
 
-def execute(path: Path, timeout: int = 1800) -> float:
+def execute(path: Path, timeout: int = 1800, write: bool = True) -> float:
+    """Run ``path`` top to bottom in a fresh kernel; write it back with its outputs (unless ``write=False``).
+    Returns the wall-clock seconds the execution took."""
     # deferred: nbformat and nbclient take over a second to import, and the cli loads this module for every command
     import nbformat
     from nbclient import NotebookClient  # deferred: as nbformat
 
     nb = nbformat.read(path, as_version=4)
     os.environ.setdefault("RESNET_LAB_THREADS", "2")
-    os.environ.setdefault(FIGURES_ENV_VAR, str(CHECKOUT / "figures"))  # regenerating on purpose: save the figures
+    if write:
+        os.environ.setdefault(FIGURES_ENV_VAR, str(CHECKOUT / "figures"))  # regenerating on purpose: save them
     start = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
                    record_timing=False).execute()
     elapsed = time.perf_counter() - start
-    strip_run_metadata(nb)
-    nbformat.write(nb, path)
+    if write:
+        strip_run_metadata(nb)
+        nbformat.write(nb, path)
     return elapsed
+
+
+def time_from_nothing(path: Path) -> float:
+    """Seconds to run ``path`` as a learner's first run does: a fresh kernel and an empty runs folder (nothing
+    trained yet; the decoded data cache is used if present). The notebook file is not changed."""
+    with tempfile.TemporaryDirectory(prefix="resnet_lab-timing-") as runs:
+        previous = os.environ.get(RUNS_ENV_VAR)
+        os.environ[RUNS_ENV_VAR] = runs
+        try:
+            return execute(path, write=False)
+        finally:
+            os.environ.pop(RUNS_ENV_VAR) if previous is None else os.environ.__setitem__(RUNS_ENV_VAR, previous)
 
 
 def main(argv=None) -> int:
@@ -63,6 +82,10 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="*", type=Path, help="notebooks (default: all of notebooks/*.ipynb)")
     parser.add_argument("--normalize", action="store_true", help="only normalise, do not execute")
+    parser.add_argument("--time", action="store_true",
+                        help="measure each notebook's runtime from nothing (fresh kernel, empty runs folder) without "
+                             "changing it; with ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 an AVX512 CPU runs "
+                             "the kernels of a laptop without AVX512")
     args = parser.parse_args(argv)
     paths = args.paths or sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
     missing = [str(path) for path in paths if not path.is_file()]
@@ -70,7 +93,11 @@ def main(argv=None) -> int:
         course = ", ".join(str(p.relative_to(CHECKOUT)) for p in sorted(NOTEBOOKS.glob("[0-9]*.ipynb")))
         parser.error(f"no notebook {', '.join(missing)}; the course's notebooks are {course or 'not here'}")
     for path in paths:
-        if args.normalize:
+        if args.time:
+            seconds = time_from_nothing(path)
+            print(f"{path.name}: {seconds:.0f} s from nothing, {os.environ['RESNET_LAB_THREADS']} torch threads in the "
+                  f"kernel, on {os.cpu_count()} cores of a {describe_cpu()}", flush=True)
+        elif args.normalize:
             nb = nbformat.read(path, as_version=4)
             strip_run_metadata(nb)
             nbformat.write(nb, path)

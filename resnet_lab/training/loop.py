@@ -327,8 +327,13 @@ def _check_inputs(model, train_set, eval_set, recipe: Recipe) -> None:
     classes = _num_outputs(model)
     for name, data in (("train_set", train_set), ("eval_set", eval_set)):
         labels = _label_range(data) if classes is not None else None
-        if labels is not None and (labels[0] < 0 or labels[1] >= classes):
-            raise ValueError(f"{name} has labels from {labels[0]} to {labels[1]}, but the model has {classes} "
-                             f"outputs (classes 0 to {classes - 1}): build the model with num_classes="
-                             f"{max(labels[1] + 1, classes)} (e.g. get_model(name, num_classes=...)), or fix the "
-                             "labels" + (" (they must not be negative)." if labels[0] < 0 else "."))
+        if labels is None:
+            continue
+        (low, high), outputs = labels, f"the model has {classes} outputs (classes 0 to {classes - 1})"
+        if low < 0:
+            raise ValueError(f"{name} has labels from {low} to {high}, but labels are class indices from 0 and "
+                             f"{outputs}: fix the negative labels.")
+        if high >= classes:
+            raise ValueError(f"{name} has labels from {low} to {high}, but {outputs}: build the model with "
+                             f"num_classes={high + 1} (e.g. get_model(name, num_classes={high + 1})), or fix the "
+                             "labels.")

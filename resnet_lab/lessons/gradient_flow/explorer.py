@@ -33,6 +33,7 @@ from IPython.display import clear_output, display
 from resnet_lab.gradients import GradientFlow, GradientRecorder, measure_gradient_flow
 from resnet_lab.lessons.gradient_flow.plots import draw_gradient_flow
 from resnet_lab.lessons.gradient_flow.stacks import make_stack, one_thread
+from resnet_lab.plots.style import save_figure
 
 DEFAULTS = dict(depth=50, residual=True, batchnorm=False, init_scale=1.0, shortcut_scale=1.0)
 
@@ -183,6 +184,8 @@ class TrainingGradientExplorer:
         if iteration != first:
             start_flows = {m: self.records[m].flow(self.records[m].iterations.index(first)) for m in models}
             draw_gradient_flow(ax, start_flows, kind, alpha=0.3, linestyle="--", legend=False)
+            for line in ax.lines:
+                line.set_label("_nolegend_")      # the legend names the bold lines only
         draw_gradient_flow(ax, flows, kind, legend=True)
         if self.limits[kind] is not None:
             ax.set_ylim(*self.limits[kind])
@@ -216,8 +219,10 @@ class TrainingGradientExplorer:
         w.interactive_output(redraw, controls)
         return w.VBox([controls["iteration"], w.HBox([controls["kind"], controls["models"]]), out])
 
-    def show(self, iteration: Optional[int] = None, kind: Optional[str] = None):
-        """Display the widget, and return a static figure of ``iteration`` (default: the middle recorded one).
+    def show(self, iteration: Optional[int] = None, kind: Optional[str] = None,
+             name: str = "gradient_flow_training_explorer"):
+        """Display the widget, and return a static figure of ``iteration`` (default: the middle recorded one),
+        saved as ``figures/<name>.png`` when figures are being saved.
 
         With a live kernel the widget redraws; on a page without one (GitHub, nbviewer, a test run) the static
         figure is what the reader sees.
@@ -227,4 +232,6 @@ class TrainingGradientExplorer:
         self._check(iteration, kind, self.settings["models"])   # a wrong choice fails before anything is shown
         self.settings.update(iteration=iteration, kind=kind)      # the widget starts where the static figure is
         display(self.widget())
-        return self.update(iteration=iteration, kind=kind)
+        fig = self.update(iteration=iteration, kind=kind)
+        save_figure(fig, name)
+        return fig
