@@ -131,7 +131,7 @@ SCALES = {
         name="smoke", train_per_class=20, test_per_class=10, width=4, epochs=1, batch_size=50, lr=0.1,
     ),
     "classroom": Recipe(
-        name="classroom", train_per_class=500, test_per_class=100, width=16, epochs=5, batch_size=128, lr=0.1,
+        name="classroom", train_per_class=500, test_per_class=100, width=16, epochs=4, batch_size=128, lr=0.1,
         warmup_epochs=1,
     ),
     "reference": Recipe(

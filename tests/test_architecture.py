@@ -63,7 +63,23 @@ def test_stride_placement_and_torchvision_comparison():
                                                  for s in (2, 3, 4) for i in (1, 2)]
     assert arch.stride_placement("resnet18") == []
     result = arch.compare_with_torchvision("resnet18", input_size=64)
-    assert result["same_keys"] and result["same_shapes"] and result["max_abs_difference"] < 1e-5
+    assert result["same_keys"] and result["same_shapes"] and result["max_abs_difference"] == 0.0
+
+
+def test_torchvision_comparison_catches_a_misplaced_relu():
+    from resnet_lab.models import get_model
+
+    real = arch.compare_with_torchvision("resnet18", input_size=64)
+    broken = arch.relu_before_batchnorm(get_model("resnet18"))
+    result = arch.compare_with_torchvision("resnet18", input_size=64, ours=broken)
+    assert result["same_keys"] and result["same_shapes"]       # same tensors: only the outputs can tell
+    assert real["max_abs_difference"] == 0.0 and result["max_abs_difference"] > 1e-2
+    # with default batch norms (eval mode: one positive scale, which commutes with ReLU) the bug would be invisible
+    reference = get_model("resnet18").eval()
+    broken.load_state_dict(reference.state_dict())
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(broken.eval()(x), reference(x))
 
 
 def test_kernel_sizes_counts_every_convolution():

@@ -174,6 +174,26 @@ def test_bounded_but_empty_width3_net():
     assert region.verdict == "empty" and region.proved
 
 
+def test_reference_solution_of_exercise_4_is_proved_bounded():
+    """f = 1.5 - sum_i ReLU(n_i . z): B = 1.5, M = -sqrt(3)/2 (at z = (0, 1)), so bounded inside 1.5 / (sqrt(3)/2)."""
+    from resnet_lab.lessons.toy2d import exercises as ex
+
+    region = boundedness.analyse_region(ex.reference_bounded_net())
+    assert region.verdict == "bounded" and region.proved
+    assert region.far_max == pytest.approx(-math.sqrt(3) / 2, rel=1e-6)   # float32 weights
+    assert region.radius == pytest.approx(1.5 / (math.sqrt(3) / 2), rel=1e-6)
+
+
+def test_region_table_splits_proved_verdicts():
+    runs = [toy2d.Run(net, 0, 1.0, 1.0, 0.0) for net in (diamond_net(), half_plane_net(), dead_net())]
+    table = boundedness.region_table(runs, [boundedness.analyse_region(r.net) for r in runs]).splitlines()
+    assert table[0].split()[-4:] == ["proved:", "bounded", "unbounded", "empty"]
+    # empty, bounded, unbounded, undecided, then proved: bounded, unbounded, empty
+    assert table[1].split()[-7:] == ["0", "1", "0", "0", "1", "0", "0"]       # diamond: bounded, proved
+    assert table[2].split()[-7:] == ["0", "0", "1", "0", "0", "1", "0"]       # half-plane: unbounded, proved
+    assert table[3].split()[-7:] == ["1", "0", "0", "0", "0", "0", "0"]       # dead: empty, not proved
+
+
 def test_thin_strip_is_found_exactly():
     """A strip 0.001 wide: rays at radius 1000 miss it, the exact pieces do not."""
     net = set_parameters(toy2d.PlainNet(2, 1), {
@@ -256,5 +276,6 @@ def test_exercise_checkers_accept_solutions_and_explain_mistakes():
         "layers.0.linear.weight": [[math.cos(t), math.sin(t)] for t in angles], "layers.0.linear.bias": [0, 0, 0],
         "output.weight": [[-1, -1, -1]], "output.bias": [1.5]})
     assert ex.check_bounded_net(triangle).passed
+    assert ex.check_bounded_net(ex.reference_bounded_net()).passed
     assert not ex.check_bounded_net(half_plane_net()).passed
     assert not ex.check_bounded_net(diamond_net()).passed   # residual: not what the exercise asks

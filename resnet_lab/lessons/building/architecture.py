@@ -12,15 +12,16 @@ whole of Table 1 takes well under a second and no memory.
 from __future__ import annotations
 
 import copy
+import types
 from collections import Counter
-from typing import Dict, List, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torchvision.models as tvm
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from resnet_lab.models import ARCHITECTURES, count_parameters, get_model
+from resnet_lab.models import ARCHITECTURES, BasicBlock, Bottleneck, count_parameters, get_model
 
 # Table 1 of He et al. 2015 (arXiv:1512.03385), "FLOPs" row, x 10^9 multiply-adds.
 PAPER_GFLOPS = {18: 1.8, 34: 3.6, 50: 3.8, 101: 7.6, 152: 11.3}
@@ -169,15 +170,59 @@ def block_cost(block: nn.Module, in_channels: int, size: int) -> dict:
             "multiply_adds": multiply_adds(block, size, in_channels)}
 
 
-def compare_with_torchvision(name: str, input_size: int = 224, seed: int = 0) -> dict:
+def randomise_batchnorm(model: nn.Module, seed: int = 0) -> nn.Module:
+    """Give every batch norm of ``model`` random (seeded) weight, bias, running mean and running variance, in place.
+
+    At its default initialisation (weight 1, bias 0, mean 0, variance 1) an eval-mode batch norm only scales by
+    the same positive number, which commutes with ReLU: a block with its ReLU before the batch norm would give the
+    same outputs. With random statistics and affine parameters it does not.
+    """
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                shape = m.num_features
+                m.weight.copy_(1 + 0.5 * torch.randn(shape, generator=g))
+                m.bias.copy_(0.5 * torch.randn(shape, generator=g))
+                m.running_mean.copy_(0.5 * torch.randn(shape, generator=g))
+                m.running_var.copy_(0.5 + torch.rand(shape, generator=g))
+    return model
+
+
+def _basic_relu_before_bn(block, x):
+    return block.bn2(block.conv2(block.bn1(block.relu(block.conv1(x)))))
+
+
+def _bottleneck_relu_before_bn(block, x):
+    out = block.bn1(block.relu(block.conv1(x)))
+    out = block.bn2(block.relu(block.conv2(out)))
+    return block.bn3(block.conv3(out))
+
+
+def relu_before_batchnorm(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` with a deliberate bug: in every block's residual branch, each ReLU comes before its
+    batch norm instead of after it. Same layers, same state dict, different function."""
+    broken = copy.deepcopy(model)
+    for m in broken.modules():
+        if isinstance(m, BasicBlock):
+            m.residual_branch = types.MethodType(_basic_relu_before_bn, m)
+        elif isinstance(m, Bottleneck):
+            m.residual_branch = types.MethodType(_bottleneck_relu_before_bn, m)
+    return broken
+
+
+def compare_with_torchvision(name: str, input_size: int = 224, seed: int = 0,
+                             ours: Optional[nn.Module] = None) -> dict:
     """Load a randomly initialised torchvision ResNet's weights into ours and compare.
 
-    Returns whether the state-dict keys and shapes are identical, and the largest absolute
-    difference between the two models' outputs (eval mode) on one random image.
+    Every batch norm of torchvision's net first gets random (seeded) weight, bias, running mean and running
+    variance (:func:`randomise_batchnorm`), so that a ReLU in the wrong place changes the outputs. Returns whether
+    the state-dict keys and shapes are identical, and the largest absolute difference between the two models'
+    outputs (eval mode) on one random image. ``ours``: the model to check (default: ``get_model(name)``).
     """
     torch.manual_seed(seed)
-    theirs = getattr(tvm, name)(weights=None).eval()
-    ours = get_model(name).eval()
+    theirs = randomise_batchnorm(getattr(tvm, name)(weights=None), seed).eval()
+    ours = (get_model(name) if ours is None else ours).eval()
     ours_sd, theirs_sd = ours.state_dict(), theirs.state_dict()
     same_keys = list(ours_sd) == list(theirs_sd)
     same_shapes = same_keys and all(ours_sd[k].shape == theirs_sd[k].shape for k in ours_sd)

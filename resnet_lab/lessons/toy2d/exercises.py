@@ -7,7 +7,7 @@ to fix; ``check.passed`` is a bool. An exercise left as ``raise NotImplementedEr
 2. :func:`check_one_neuron_block`: the residual block z + V ReLU(U z + b) as a function.
 3. :func:`check_parameter_count`: the number of parameters of a plain or residual toy net, as a formula.
 4. :func:`check_bounded_net`: set the weights of a width-3 plain net by hand so that it classifies the
-   rings perfectly with a *bounded* positive region.
+   rings perfectly with a *bounded* positive region. :func:`reference_bounded_net` is a solution.
 """
 from __future__ import annotations
 
@@ -99,3 +99,19 @@ def check_bounded_net(net) -> Check:
         return Check(False, f"100% accurate, but the positive region is {region}: make f negative far away "
                             "in every direction (the three directions n_i must surround the origin)")
     return Check(True, f"100% of 4,000 fresh points, and {{f > 0}} is {region}.")
+
+
+def reference_bounded_net() -> toy2d.PlainNet:
+    """A solution of exercise 4: f(z) = 1.5 - sum_i ReLU(n_i . z), three unit vectors n_i at 120 degrees.
+
+    On a ray at angle t, sum_i ReLU(n_i . z) = |z| g(t) with sqrt(3)/2 <= g(t) <= 1, so {f > 0} lies between the
+    radii 1.5 and 1.5 / (sqrt(3)/2) = 1.73: it contains the unit disc and misses the ring 2 <= |z| <= 3.
+    """
+    net = toy2d.PlainNet(width=3, depth=1)
+    angles = torch.tensor([0.0, 2 * math.pi / 3, 4 * math.pi / 3])
+    with torch.no_grad():
+        net.layers[0].linear.weight.copy_(torch.stack([torch.cos(angles), torch.sin(angles)], dim=1))
+        net.layers[0].linear.bias.zero_()
+        net.output.weight.fill_(-1.0)
+        net.output.bias.fill_(1.5)
+    return net

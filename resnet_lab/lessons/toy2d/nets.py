@@ -1,4 +1,4 @@
-"""The 2D toy experiment of Lin & Jegelka 2018: narrow plain nets vs one-neuron residual nets.
+"""A 2D toy experiment (our setup): narrow plain nets vs one-neuron residual nets (Lin & Jegelka 2018).
 
 Data: points of R^2 labelled +1 inside the unit disc (||z|| <= 1) and -1 in the ring 2 <= ||z|| <= 3,
 each drawn uniformly by area. A net f: R^2 -> R predicts +1 where f(z) > 0; it is trained with the
@@ -370,16 +370,26 @@ class Experiment:
         return [r for r in self.runs if (model is None or r.model == model) and (depth is None or r.depth == depth)
                 and (seed is None or r.seed == seed)]
 
+    def mean_and_error(self, model, depth):
+        """Mean test accuracy over the seeds and its standard error (sample std / sqrt(number of seeds)), fractions."""
+        acc = torch.tensor([r.test_accuracy for r in self.select(model, depth)], dtype=torch.float64)
+        if len(acc) == 0:
+            raise ValueError(f"no runs of {model!r} at depth {depth}")
+        return float(acc.mean()), (float(acc.std() / math.sqrt(len(acc))) if len(acc) > 1 else 0.0)
+
     def accuracy_table(self, threshold: float = 0.99) -> str:
-        """Test accuracy over seeds, one line per model and depth: mean, standard deviation, min, max."""
-        lines = [f"{'model':<22}{'depth':>5}{'mean %':>9}{'std':>7}{'min %':>8}{'max %':>8}"
+        """Test accuracy over seeds, one line per model and depth: mean, standard deviation, standard error of the
+        mean (s.e. = std / sqrt(seeds)), min, max."""
+        lines = [f"{'model':<22}{'depth':>5}{'mean %':>9}{'std':>7}{'s.e.':>7}{'min %':>8}{'max %':>8}"
                  f"   seeds >= {100 * threshold:g}%"]
         keys = list(dict.fromkeys((r.model, r.depth) for r in self.runs))
         for model, depth in keys:
             acc = torch.tensor([r.test_accuracy for r in self.select(model, depth)], dtype=torch.float64) * 100
             std = float(acc.std()) if len(acc) > 1 else 0.0
-            lines.append(f"{model:<22}{depth:>5}{float(acc.mean()):>9.1f}{std:>7.1f}{float(acc.min()):>8.1f}"
-                         f"{float(acc.max()):>8.1f}   {int((acc >= 100 * threshold).sum())} of {len(acc)}")
+            error = 100 * self.mean_and_error(model, depth)[1]
+            lines.append(f"{model:<22}{depth:>5}{float(acc.mean()):>9.1f}{std:>7.1f}{error:>7.1f}"
+                         f"{float(acc.min()):>8.1f}{float(acc.max()):>8.1f}"
+                         f"   {int((acc >= 100 * threshold).sum())} of {len(acc)}")
         return "\n".join(lines)
 
 
