@@ -25,6 +25,8 @@ import numpy as np
 import torch
 
 TIME_LIMIT_S = 10.0   # the longest one call of the learner's code may run before it counts as a loop
+#: The names of the checkers run in this session (a solution is shown once its checker has been tried).
+ATTEMPTED: set = set()
 STUB_HINT = "replace the `raise NotImplementedError` with your code, then run the cell again"
 
 
@@ -71,6 +73,7 @@ def checker(function: Callable[..., Check]) -> Callable[..., Check]:
 
     @functools.wraps(function)
     def run(*args, **kwargs) -> Check:
+        ATTEMPTED.add(function.__name__)
         try:
             result = function(*args, **kwargs)
         except NotYet as reason:

@@ -32,6 +32,8 @@ LAYERS: Dict[str, int] = {
     "resnet_lab.runtime": 0,
     "resnet_lab.config": 1,
     "resnet_lab.checks": 1,
+    "resnet_lab.solutions": 1,
+    "resnet_lab.predictions": 1,
     "resnet_lab.models": 2,
     "resnet_lab.data": 2,
     "resnet_lab.session": 2,

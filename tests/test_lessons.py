@@ -27,11 +27,11 @@ def test_lesson_exports_are_real_and_unique(lesson):
 
 
 def test_every_lesson_exports_its_checkers():
-    for lesson, names in ((degradation, {"check_is_degradation", "check_depth_prediction"}),
+    for lesson, names in ((degradation, {"check_is_degradation", "check_depth_prediction", "check_seed_gaps"}),
                           (gradient_flow, {"check_residual_unit", "check_scaled_shortcut_prediction",
-                                           "check_autocorrelation"}),
+                                           "check_autocorrelation", "check_first_lag_below"}),
                           (toy2d, {"check_sample_annulus", "check_one_neuron_block", "check_parameter_count",
-                                   "check_bounded_net"}),
+                                   "check_bounded_net", "check_width2_answer"}),
                           (building, {"check_bottleneck", "check_zero_pad_shortcut", "check_v1_v15_difference"})):
         assert {n for n in lesson.__all__ if n.startswith("check_") and n != "check_gradient_identity"} == names
 
@@ -240,7 +240,7 @@ CHECKERS = {
         "always True": lambda s, d, m: True}),
     "check_depth_prediction": (lambda answer: degradation.check_depth_prediction(answer, PLAIN),
                                ["plain20", "plain32", "plain56", "plain44"], {
-        "deeper is worse": ["plain20", "plain32", "plain44", "plain56"],
+        "deepest first": ["plain56", "plain44", "plain32", "plain20"],
         "a string": "plain20 plain32 plain56 plain44",
         "a name missing": ["plain20", "plain32", "plain56"]}),
     "check_residual_unit": (gradient_flow.check_residual_unit, _Unit, {
@@ -268,6 +268,8 @@ CHECKERS = {
         "plain width 2 only": lambda w, d, r: 6 * d + 3}),
     "check_bounded_net": (toy2d.check_bounded_net, _triangle_net(), {
         "NaN weights": _nan_net(), "half-plane": _half_plane_net(), "residual net": toy_nets.ResidualNet(2)}),
+    "check_width2_answer": (toy2d.check_width2_answer, False, {
+        "yes": True, "a string": "False", "zero": 0}),
     "check_bottleneck": (building.check_bottleneck, Bottleneck, {
         "stub class": _StubClass, "NaN block": _NanBottleneck, "raising block": _RaisingBottleneck,
         "stride in 1x1": _StrideIn1x1}),

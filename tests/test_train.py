@@ -193,11 +193,13 @@ def cli_help(capsys, *argv) -> str:
 def test_cli_help_lists_our_commands_and_every_train_option(capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")  # argparse wraps at the terminal width: one line per entry
     top = cli_help(capsys)
-    assert top.startswith("usage: python -m resnet_lab [-h] {train,runs,bench,notebooks} ...")
+    assert top.startswith("usage: python -m resnet_lab [-h] {train,runs,prepare,bench,notebooks,instructor} ...")
     for command, summary in [("train", "train a model on CIFAR-10 or an image-folder data set"),
                              ("runs", "train a group of committed runs again"),
+                             ("prepare", "train every run the notebooks train, before class, on every core"),
                              ("bench", "training throughput: resnet_lab's pipeline vs the canonical recipe"),
-                             ("notebooks", "execute the notebooks and normalise their outputs")]:
+                             ("notebooks", "execute the notebooks and normalise their outputs"),
+                             ("instructor", "write the instructor's copy: every exercise solved, executed")]:
         assert re.search(rf"^ +{command} +{re.escape(summary)}", top, re.M), command
 
     train_help = cli_help(capsys, "train")
@@ -217,3 +219,5 @@ def test_cli_help_lists_our_commands_and_every_train_option(capsys, monkeypatch)
     assert all(re.search(rf"^  {name} ", runs_help, re.M) for name in GROUPS)
     assert "--normalize" in cli_help(capsys, "notebooks")
     assert "--per-class PER_CLASS" in cli_help(capsys, "bench")
+    assert "--scale {classroom,paper,reference,smoke}" in cli_help(capsys, "prepare")
+    assert "--no-execute" in cli_help(capsys, "instructor")

@@ -12,10 +12,11 @@ from resnet_lab.lessons.building.architecture import (block_cost, compare_with_t
 from resnet_lab.lessons.building.comparison import train_or_load_comparison
 from resnet_lab.lessons.building.exercises import check_bottleneck, check_v1_v15_difference, check_zero_pad_shortcut
 from resnet_lab.lessons.building.plots import plot_cifar_stem_test_error, plot_stage_shapes, plot_table1
+from resnet_lab.lessons.building.solutions import SOLUTIONS as solution
 
 __all__ = ["print_shapes", "trace_shapes", "stage_shapes", "format_stage_shapes", "multiply_adds", "table1",
            "format_table1", "format_output_sizes", "block_cost", "compare_with_torchvision", "randomise_batchnorm",
            "relu_before_batchnorm", "stride_placement",
            "kernel_sizes", "resizing_convolutions",
            "train_or_load_comparison", "plot_stage_shapes", "plot_table1", "plot_cifar_stem_test_error",
-           "check_bottleneck", "check_zero_pad_shortcut", "check_v1_v15_difference"]
+           "check_bottleneck", "check_zero_pad_shortcut", "check_v1_v15_difference", "solution"]

@@ -18,6 +18,11 @@ from resnet_lab.training import train
 PAPER_TABLE6_TEST_ERROR = {"resnet20": 8.75, "resnet32": 7.51, "resnet44": 7.17, "resnet56": 6.97, "resnet110": 6.43}
 
 
+#: The four nets of the controlled comparison, and the two more that exercise 2 trains.
+NETS = ("plain20", "plain56", "resnet20", "resnet56")
+DEPTH_EXERCISE_NETS = ("plain32", "plain44")
+
+
 def final_errors(histories: Dict[str, object]) -> Dict[str, Dict[str, float]]:
     """{model: {"train": final training error %, "test": final test error %}}."""
     return {name: {"train": h.final("train_error"), "test": h.final("eval_error")} for name, h in histories.items()}

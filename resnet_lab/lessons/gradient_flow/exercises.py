@@ -7,7 +7,10 @@ to fix; ``check.passed`` is a bool, so a notebook can ``assert`` it.
    ``forward(x)``. The checker stacks four of your units and verifies ``x_{l+1} = x_l + F(x_l)`` and the
    gradient identity ``dE/dx_0 = dE/dx_L (I + d/dx_0 sum_i F(x_i))``, with each side computed separately.
 2. :func:`check_scaled_shortcut_prediction`: your predicted gradient ratio for a stack with scaled shortcuts.
-3. :func:`check_autocorrelation`: your implementation of the normalised autocorrelation r(k).
+3. :func:`check_autocorrelation`: your implementation of the normalised autocorrelation r(k); then
+   :func:`check_first_lag_below`: the first lag at which a gradient sequence's r(k) falls below a threshold.
+
+The reference solutions are in :mod:`resnet_lab.lessons.gradient_flow.solutions`.
 """
 from __future__ import annotations
 
@@ -120,3 +123,24 @@ def check_autocorrelation(function) -> Check:
                 return Check(False, f"r({k}) of {name} should be {reference[k]:.4f}, yours gives {got:.4f}; "
                                     "subtract the mean, and divide by the lag-0 sum over all points")
     return Check(True, "r(k) matches the reference on white noise, a random walk and a sine")
+
+
+@checker
+def check_first_lag_below(lag, values, threshold: float = 0.5) -> Check:
+    """``lag``: the smallest k >= 1 with r(k) < ``threshold`` for the sequence ``values`` (e.g. df/dx of section 5)."""
+    answer = as_number(lag, what="`first_lag`", integer=True)
+    values = np.asarray(values.detach().cpu() if torch.is_tensor(values) else values, dtype=float)
+    r = autocorrelation(values, len(values) - 1)
+    below = [k for k in range(1, len(r)) if r[k] < threshold]
+    if not below:
+        return Check(False, f"r(k) never falls below {threshold:g} for these values; pass the gradients of section 5")
+    want = below[0]
+    if answer == want:
+        return Check(True, f"r({want}) = {r[want]:.3f} is the first value below {threshold:g} "
+                           f"(r({want - 1}) = {r[want - 1]:.3f}).")
+    if answer < 1 or answer >= len(r):
+        return Check(False, f"a lag runs from 1 to {len(r) - 1}; got {answer}")
+    if r[answer] < threshold:
+        return Check(False, f"r({answer}) = {r[answer]:.3f} is below {threshold:g}, but an earlier lag already is: "
+                            "look for the first k, counting up from k = 1")
+    return Check(False, f"r({answer}) = {r[answer]:.3f} is not below {threshold:g} yet; count further")

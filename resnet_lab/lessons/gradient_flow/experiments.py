@@ -123,6 +123,17 @@ def shattering_vs_depth(depths: Sequence[int] = (1, 2, 4, 8, 16, 24, 32, 50), se
     return result
 
 
+#: The nets whose first iterations section 6 records, every PROBE_EVERY iterations, with :func:`probe_recipe`.
+PROBE_MODELS = ("plain20", "resnet20", "plain56", "resnet56")
+PROBE_EVERY = 4
+
+
+def probe_recipe(scale: Recipe) -> Recipe:
+    """Section 6's probe: the first 20 iterations of ``scale``'s recipe in batches of 16, one test image a class."""
+    return scale.replace(name=f"{scale.name}-gradient-probe", epochs=None, iterations=20, batch_size=16,
+                         test_per_class=1)
+
+
 def probe_learning_rates(data, scale: Recipe, iterations: Sequence[int], seed: int = 0) -> List[float]:
     """The learning rate the training loop uses at each of ``iterations`` (0-based) when it trains on ``data`` with
     recipe ``scale`` (the recipe's subset of ``data``, batches per epoch, warm-up and schedule)."""

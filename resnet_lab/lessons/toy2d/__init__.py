@@ -7,7 +7,8 @@ whether {f > 0} is bounded; ``plots``; ``explorer``: the training widget; ``exer
 from resnet_lab.lessons.toy2d.boundedness import (SQUARES, Region, analyse_region, positive_fraction_on_circles,
                                                   region_table)
 from resnet_lab.lessons.toy2d.exercises import (check_bounded_net, check_one_neuron_block, check_parameter_count,
-                                                check_sample_annulus, reference_bounded_net)
+                                                check_sample_annulus, check_width2_answer)
+from resnet_lab.lessons.toy2d.solutions import SOLUTIONS as solution
 from resnet_lab.lessons.toy2d.explorer import explore_toy_nets
 from resnet_lab.lessons.toy2d.nets import (INNER_RADIUS, RING, PlainNet, ResidualBlock, ResidualNet, accuracy,
                                            describe, make_net, output_spread, run_experiment, sample_rings,
@@ -21,4 +22,4 @@ __all__ = ["INNER_RADIUS", "RING", "sample_rings", "ResidualBlock", "PlainNet", 
            "SQUARES", "Region", "analyse_region", "positive_fraction_on_circles", "region_table",
            "plot_accuracy_over_seeds", "plot_decision_grid", "plot_zoom_out", "plot_training_snapshots",
            "explore_toy_nets", "check_sample_annulus", "check_one_neuron_block", "check_parameter_count",
-           "check_bounded_net", "reference_bounded_net"]
+           "check_bounded_net", "check_width2_answer", "solution"]

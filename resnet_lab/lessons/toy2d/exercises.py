@@ -7,7 +7,9 @@ to fix; ``check.passed`` is a bool. An exercise left as ``raise NotImplementedEr
 2. :func:`check_one_neuron_block`: the residual block z + V ReLU(U z + b) as a function.
 3. :func:`check_parameter_count`: the number of parameters of a plain or residual toy net, as a formula.
 4. :func:`check_bounded_net`: set the weights of a width-3 plain net by hand so that it classifies the
-   rings perfectly with a *bounded* positive region. :func:`reference_bounded_net` is a solution.
+   rings perfectly with a *bounded* positive region. Then :func:`check_width2_answer`: can width 2 do the same?
+
+The reference solutions are in :mod:`resnet_lab.lessons.toy2d.solutions`.
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ import math
 
 import torch
 
-from resnet_lab.checks import Check, as_number, as_tensor, call_learner, checker, describe, largest_difference
+from resnet_lab.checks import (Check, as_bool, as_number, as_tensor, call_learner, checker, describe,
+                               largest_difference)
 from resnet_lab.lessons.toy2d import boundedness
 from resnet_lab.lessons.toy2d import nets as toy2d
 from resnet_lab.models import count_parameters
@@ -101,17 +104,13 @@ def check_bounded_net(net) -> Check:
     return Check(True, f"100% of 4,000 fresh points, and {{f > 0}} is {region}.")
 
 
-def reference_bounded_net() -> toy2d.PlainNet:
-    """A solution of exercise 4: f(z) = 1.5 - sum_i ReLU(n_i . z), three unit vectors n_i at 120 degrees.
-
-    On a ray at angle t, sum_i ReLU(n_i . z) = |z| g(t) with sqrt(3)/2 <= g(t) <= 1, so {f > 0} lies between the
-    radii 1.5 and 1.5 / (sqrt(3)/2) = 1.73: it contains the unit disc and misses the ring 2 <= |z| <= 3.
-    """
-    net = toy2d.PlainNet(width=3, depth=1)
-    angles = torch.tensor([0.0, 2 * math.pi / 3, 4 * math.pi / 3])
-    with torch.no_grad():
-        net.layers[0].linear.weight.copy_(torch.stack([torch.cos(angles), torch.sin(angles)], dim=1))
-        net.layers[0].linear.bias.zero_()
-        net.output.weight.fill_(-1.0)
-        net.output.bias.fill_(1.5)
-    return net
+@checker
+def check_width2_answer(answer) -> Check:
+    """``answer``: can the weights of a width-2 plain net (any depth) make {f > 0} enclose the disc? True/False."""
+    value = as_bool(answer, what="`width2_can_enclose`")
+    if value:
+        return Check(False, "try it: whatever weights you set, the exact check finds {f > 0} empty or unbounded. "
+                            "Section 4 quotes the theorem that says why")
+    return Check(True, "no: with every hidden layer at most as wide as the input (2), every connected component "
+                       "of a decision region is unbounded (Beise et al. 2018, section 4), so {f > 0} is empty or "
+                       "unbounded at any depth; a third neuron removes the obstacle.")
