@@ -29,6 +29,7 @@ class Prediction:
         self.question, self.options = question, options
         self.choice: Optional[str] = None
         self.revealed = False
+        self.right: Optional[bool] = None   # after reveal(): whether the choice was the measured answer
         self._buttons = widgets.ToggleButtons(options=options, value=None, description="",
                                               style={"button_width": "auto"})
         self._buttons.observe(self._on_click, names="value")
@@ -62,8 +63,8 @@ class Prediction:
     def __repr__(self) -> str:
         return self.text()
 
-    def reveal(self, answer: str, detail: str = "") -> bool:
-        """Print the measured ``answer`` beside the learner's choice; True when they agree."""
+    def reveal(self, answer: str, detail: str = "") -> None:
+        """Print the measured ``answer`` beside the learner's choice (``self.right`` then says if they agree)."""
         if answer not in self.options:
             raise ValueError(f"the answer {answer!r} is not one of the options {self.options}")
         self.revealed = True
@@ -75,7 +76,7 @@ class Prediction:
             print(f"{measured} You predicted {self.choice}: right.")
         else:
             print(f"{measured} You predicted {self.choice}: not this time. What did you expect, and why?")
-        return self.choice == answer
+        self.right = self.choice == answer
 
 
 def predict(question: str, options: Sequence[str]) -> Prediction:

@@ -177,16 +177,19 @@ def test_prediction_reads_as_text_records_a_choice_and_reveals(capsys):
     bundle = guess._repr_mimebundle_()
     assert bundle["text/plain"].startswith("Predict, then run. Which is deeper?\n  - plain-20\n  - plain-56")
     assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert guess.reveal("plain-56", "by 13 points") is False
+    guess.reveal("plain-56", "by 13 points")
+    assert guess.right is False
     assert capsys.readouterr().out == ("Measured: plain-56 (by 13 points). You did not choose before running; "
                                        "next time commit to an answer first.\n")
     with pytest.raises(ValueError, match="before the experiment"):
         guess.choose("plain-56")
     right = Prediction("Which is deeper?", ["plain-20", "plain-56"]).choose("plain-56")
-    assert right.reveal("plain-56") is True and "You predicted plain-56: right." in capsys.readouterr().out
+    right.reveal("plain-56")
+    assert right.right is True and "You predicted plain-56: right." in capsys.readouterr().out
     wrong = Prediction("Which is deeper?", ["plain-20", "plain-56"])
     wrong._buttons.value = "plain-20"          # a click on a button
-    assert wrong.choice == "plain-20" and wrong.reveal("plain-56") is False
+    wrong.reveal("plain-56")
+    assert wrong.choice == "plain-20" and wrong.right is False
     assert "not this time" in capsys.readouterr().out
     for bad in (["only one"], ["a", "a"]):
         with pytest.raises(ValueError, match="at least two different options"):

@@ -134,3 +134,17 @@ def test_section_times_add_up_the_cells_of_each_section():
     for i in (5, 7):
         nb.cells[i].metadata["execution"] = dict(TIMING)
     assert notebooks.section_times(nb) == [("set-up", 2.4 + 2.4), ("2. Second section", 2.4)]
+
+
+def test_the_runtime_line_is_rewritten_with_the_measurement(tmp_path):
+    path = tmp_path / "05_example.ipynb"
+    nb = executed_notebook()
+    nb.cells[0].source = "# Title\n\n*Runtime of the committed run: 999 s, by hand.*\n\nMore text."
+    nbformat.write(nb, path)
+    assert notebooks.write_runtime(path, 212.4)
+    first = nbformat.read(path, as_version=4).cells[0].source
+    assert first.startswith("# Title\n\n*Runtime of the committed run: 212 s, executed top to bottom in a fresh kernel")
+    assert "999" not in first and first.endswith(".*\n\nMore text.")
+    nb.cells[0].source = "# Title without a runtime line"
+    nbformat.write(nb, path)
+    assert not notebooks.write_runtime(path, 1.0)

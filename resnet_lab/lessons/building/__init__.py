@@ -6,7 +6,7 @@ deliberately broken copy it must catch), kernel sizes and the convolutions that 
 """
 from resnet_lab.lessons.building.architecture import (block_cost, compare_with_torchvision, format_output_sizes,
                                                       format_stage_shapes, format_table1, kernel_sizes, multiply_adds,
-                                                      print_shapes, randomise_batchnorm, relu_before_batchnorm,
+                                                      print_shapes, projection_multiply_adds, randomise_batchnorm, relu_before_batchnorm,
                                                       resizing_convolutions, stage_shapes, stride_placement, table1,
                                                       trace_shapes)
 from resnet_lab.lessons.building.comparison import train_or_load_comparison
@@ -19,4 +19,4 @@ __all__ = ["print_shapes", "trace_shapes", "stage_shapes", "format_stage_shapes"
            "relu_before_batchnorm", "stride_placement",
            "kernel_sizes", "resizing_convolutions",
            "train_or_load_comparison", "plot_stage_shapes", "plot_table1", "plot_cifar_stem_test_error",
-           "check_bottleneck", "check_zero_pad_shortcut", "check_v1_v15_difference", "solution"]
+           "check_bottleneck", "check_zero_pad_shortcut", "check_v1_v15_difference", "solution", "projection_multiply_adds"]

@@ -73,6 +73,12 @@ def multiply_adds(model_or_name, input_size=224, in_channels: int = 3, **options
     return flops_and_shapes(model_or_name, input_size, in_channels, **options)[0][""] // 2
 
 
+def projection_multiply_adds(model_or_name, input_size=224, **options) -> int:
+    """Multiply-adds of the projection shortcuts (the ``downsample`` 1x1 convolutions, option B) on one image."""
+    flops = flops_and_shapes(model_or_name, input_size, **options)[0]
+    return sum(v for k, v in flops.items() if k.endswith(".downsample")) // 2
+
+
 def stage_shapes(model_or_name, input_size=224, **options) -> List[dict]:
     """Output shape, parameters and multiply-adds of each top-level stage of a ResNet, for one image.
 

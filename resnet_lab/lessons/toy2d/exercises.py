@@ -78,7 +78,7 @@ def check_parameter_count(count) -> Check:
                 if got != expected:
                     return Check(False, f"{kind} net, width {width}, depth {depth}: you say {got}, it has "
                                         f"{expected}. Count each weight matrix and bias vector, and the output layer.")
-    return Check(True, "your formula matches every plain and residual net tried (widths 1-5, depths 1-5).")
+    return Check(True, "your formula matches every plain and residual net tried (widths 1, 2, 3, 5; depths 1, 2, 5).")
 
 
 @checker
@@ -88,8 +88,9 @@ def check_bounded_net(net) -> Check:
     if not isinstance(net, toy2d.PlainNet):
         return Check(False, f"pass a toy2d.PlainNet (a plain net: the point is that width 3 suffices); "
                             f"got {describe(net)}")
-    if net.width > 3:
-        return Check(False, f"use width 3 (yours is {net.width}): three ReLUs are enough to fence in a polygon")
+    if net.width != 3 or net.depth != 1:
+        return Check(False, f"use width 3 and depth 1, toy2d.PlainNet(width=3, depth=1) (yours: width {net.width}, "
+                            f"depth {net.depth}): three ReLUs in one layer are enough to fence in a polygon")
     if not all(bool(torch.isfinite(p).all()) for p in net.parameters()):
         return Check(False, "some of your net's weights are NaN or infinite: set every weight and bias to a number")
     points, labels = toy2d.sample_rings(4000, seed=123)

@@ -33,8 +33,8 @@ toy2d.check_parameter_count(count)''',
              "every block costs 5 per neuron; the plain net's first layer maps 2 inputs to its width."),
     Solution("03.4", "check_bounded_net", '''\
 # f(z) = c - sum_i ReLU(n_i . z) with unit vectors n_i at 0, 120 and 240 degrees. Along any ray the sum is
-# |z| g(t) with sqrt(3)/2 <= g(t) <= 1, so {f > 0} lies between the radii c and c / (sqrt(3)/2): with c = 1.5
-# it holds the unit disc and stays inside radius 1.73, away from the ring (radius 2 to 3).
+# |z| g(t) with sqrt(3)/2 <= g(t) <= 1, so {f > 0} is a regular hexagon with inradius c and circumradius
+# c / (sqrt(3)/2): with c = 1.5 it holds the unit disc and stays inside radius 1.73, away from the ring (2 to 3).
 mine = toy2d.PlainNet(width=3, depth=1)
 angles = torch.tensor([0.0, 2 * torch.pi / 3, 4 * torch.pi / 3])
 with torch.no_grad():
@@ -44,8 +44,8 @@ with torch.no_grad():
     mine.output.bias.fill_(1.5)
 
 toy2d.check_bounded_net(mine)''',
-             "three ReLU ridges facing outwards at 120 degrees make a triangle-like fence; any c with 1 < c < "
-             "2 sqrt(3)/2 = 1.73 works."),
+             "three ReLU ridges facing outwards at 120 degrees fence in a regular hexagon (inradius c, "
+             "circumradius 2c/sqrt(3)); it holds the unit disc and misses the ring for any c with 1 < c < sqrt(3)."),
     Solution("03.5", "check_width2_answer", '''\
 width2_can_enclose = False
 
