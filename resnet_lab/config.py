@@ -14,12 +14,15 @@ the notebooks default to ``classroom``:
 - ``reference``: the committed reference runs of notebook 01 (``python -m resnet_lab runs degradation``):
   a 20k-image subset for 12 epochs with the paper's two learning-rate drops, at half and three quarters.
 - ``paper``: He et al. 2015, section 4.2: batch 128, lr 0.1, momentum 0.9, weight decay 1e-4, lr divided by 10
-  at 32k and 48k iterations, stop at 64k, trained on 45k images and validated on the other 5k. A GPU is advised.
+  at 32k and 48k iterations, stop at 64k, trained on 45k images and validated on the other 5k; no warm-up, except
+  for nets of 110 layers or more, which start at lr 0.01 until the training error is below 80% (as the paper does
+  for ResNet-110 and ResNet-1202; :func:`recipe_for_model`). A GPU is advised.
 """
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import os
 from dataclasses import dataclass
 from typing import Optional, Tuple
@@ -27,6 +30,7 @@ from typing import Optional, Tuple
 ENV_VAR = "RESNET_LAB_SCALE"
 DEFAULT = "classroom"
 SCHEDULES = ("step", "cosine", "constant")
+ERROR_WARMUP_WINDOW = 20   # mini-batches whose mean training error ends an error-based warm-up (our choice)
 PRECISIONS = ("auto", "fp32", "bf16")
 
 
@@ -38,7 +42,10 @@ class Recipe:
     images out and evaluates on them (the paper's split). ``width``: filters in the first stage of the CIFAR nets.
     Schedule: the learning rate is multiplied by ``gamma`` at each of ``milestones`` (a value >= 1 is an
     iteration, a value < 1 a fraction of the run); it first rises linearly from ``lr / w`` to ``lr`` over the
-    ``w`` iterations of ``warmup_epochs`` epochs. ``precision``: ``"auto"`` uses bfloat16 autocast where the
+    ``w`` iterations of ``warmup_epochs`` epochs. ``warmup_lr`` and ``warmup_until_error`` (set together) are He et
+    al.'s warm-up for ResNet-110: train at ``warmup_lr`` until the training error, the mean of the last
+    :data:`ERROR_WARMUP_WINDOW` mini-batches (our choice of window), is below ``warmup_until_error`` percent, then
+    follow the schedule. ``precision``: ``"auto"`` uses bfloat16 autocast where the
     hardware computes it natively (CUDA GPUs with bf16, CPUs with AVX512-BF16 or AMX), else float32.
     ``name`` is a label: it does not shape the result, and the run cache ignores it.
     """
@@ -60,6 +67,8 @@ class Recipe:
     gamma: float = 0.1
     warmup_epochs: float = 0.0
     augment: bool = True
+    warmup_lr: Optional[float] = None
+    warmup_until_error: Optional[float] = None
     precision: str = "auto"
     seed: int = 0
     eval_batch_size: int = 500
@@ -79,6 +88,16 @@ class Recipe:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if (self.warmup_lr is None) != (self.warmup_until_error is None):
+            raise ValueError("give warmup_lr and warmup_until_error together (e.g. 0.01 until 80% training error), "
+                             f"or neither; got warmup_lr={self.warmup_lr!r}, warmup_until_error={self.warmup_until_error!r}")
+        if self.warmup_lr is not None:
+            for name, value in (("warmup_lr", self.warmup_lr), ("warmup_until_error", self.warmup_until_error)):
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+                    raise ValueError(f"{name} must be a positive number, got {value!r}")
+            if not self.warmup_until_error < 100:
+                raise ValueError(f"warmup_until_error is a training error in percent below 100, got "
+                                 f"{self.warmup_until_error!r}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
         if self.precision not in PRECISIONS:
@@ -188,3 +207,18 @@ def describe_scales() -> str:
         rows.append((s.name, train_n, eval_n, length, str(s.batch_size), schedule, str(s.width)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows)
+
+
+#: He et al. 2015, section 4.2 (quoted): "So we use 0.01 to warm up the training until the training error is
+#: below 80% (about 400 iterations), and then go back to 0.1 and continue training." They do so for the
+#: 110-layer net, and train the 1202-layer one "as described above".
+PAPER_DEEP_WARMUP = {"warmup_lr": 0.01, "warmup_until_error": 80.0}
+PAPER_DEEP_FROM_LAYERS = 110
+
+
+def recipe_for_model(scale: Recipe, depth: Optional[int]) -> Recipe:
+    """The recipe a net of ``depth`` layers trains with at ``scale``: the ``paper`` scale gives CIFAR nets of 110
+    layers or more the paper's warm-up (:data:`PAPER_DEEP_WARMUP`); every other case is ``scale`` itself."""
+    if scale.name == "paper" and depth is not None and depth >= PAPER_DEEP_FROM_LAYERS and scale.warmup_lr is None:
+        return scale.replace(**PAPER_DEEP_WARMUP)
+    return scale

@@ -28,10 +28,10 @@ from typing import Callable, Dict, Optional, Tuple
 
 import torch
 
-from resnet_lab.config import Recipe, get_scale
+from resnet_lab.config import Recipe, get_scale, recipe_for_model
 from resnet_lab.data import load_cifar10, split_validation
 from resnet_lab.gradients import GradientRecorder
-from resnet_lab.models import get_model, is_cifar_family
+from resnet_lab.models import cifar_depth, get_model, is_cifar_family
 from resnet_lab.runtime import check_seed, default_device, seed_everything, set_threads
 from resnet_lab.training import CHECKPOINT, HISTORY, History, load_checkpoint, train
 
@@ -100,7 +100,8 @@ def run_folder(model_name: str, data, scale=None, seed: int = 0, runs=None, reco
                **model_options) -> Path:
     """The folder where :func:`train_or_load` keeps this run's checkpoint and History."""
     folder = Path(runs) if runs is not None else runs_dir()
-    return folder / run_name(model_name, get_scale(scale), seed, data, record_every, **model_options)
+    scale = recipe_for_model(get_scale(scale), cifar_depth(model_name))
+    return folder / run_name(model_name, scale, seed, data, record_every, **model_options)
 
 
 def load_trained_model(model_name: str, data, scale=None, seed: int = 0, runs=None, **model_options):
@@ -135,7 +136,7 @@ def train_or_load(model_name: str, data, scale=None, seed: int = 0, device=None,
     A damaged ``history.json`` next to a checkpoint is treated as an interrupted run: it resumes from the
     checkpoint, which holds its own History.
     """
-    scale = get_scale(scale)
+    scale = recipe_for_model(get_scale(scale), cifar_depth(model_name))   # the paper's ResNet-110 warm-up
     check_seed(seed)
     folder = run_folder(model_name, data, scale, seed, runs, record_every, **model_options)
     history, damaged = _read_history(folder)

@@ -221,3 +221,38 @@ def test_cli_help_lists_our_commands_and_every_train_option(capsys, monkeypatch)
     assert "--per-class PER_CLASS" in cli_help(capsys, "bench")
     assert "--scale {classroom,paper,reference,smoke}" in cli_help(capsys, "prepare")
     assert "--no-execute" in cli_help(capsys, "instructor")
+
+
+def test_the_paper_warms_up_only_its_deepest_nets():
+    from resnet_lab.config import recipe_for_model
+    paper = get_scale("paper")
+    assert paper.warmup_epochs == 0 and paper.warmup_lr is None        # lr 0.1 from the first step
+    for depth in (110, 1202):
+        deep = recipe_for_model(paper, depth)
+        assert (deep.warmup_lr, deep.warmup_until_error, deep.name) == (0.01, 80.0, "paper")
+    assert recipe_for_model(paper, 56) is paper and recipe_for_model(paper, None) is paper
+    assert recipe_for_model(get_scale("classroom"), 110) is get_scale("classroom")
+    with pytest.raises(ValueError, match="together"):
+        config(warmup_lr=0.01)
+    with pytest.raises(ValueError, match="below 100"):
+        config(warmup_lr=0.01, warmup_until_error=100)
+
+
+def test_error_warmup_holds_the_low_rate_until_the_training_error_falls(tiny_images, tmp_path):
+    train_set, test_set = tiny_images   # 64 images: 4 iterations an epoch at batch 16
+    recipe = config(epochs=8, milestones=(), warmup_lr=0.01, warmup_until_error=99.0)
+    history = train(small_model(), train_set, test_set, recipe, progress=False)
+    window = 20
+    ends = next(i for i in range(window, len(history.iter_error) + 1)
+                if sum(history.iter_error[i - window:i]) / window < 99.0)
+    assert ends == 20   # random labels: about 90% error, below 99% as soon as there are 20 batches to average
+    # the rate at the last iteration of each epoch (iterations 3, 7, ...): 0.01 until the 20th, then the schedule's
+    assert history.lr == [0.01] * 5 + [0.1] * 3
+    never = train(small_model(), train_set, test_set, config(epochs=2, warmup_lr=0.01, warmup_until_error=1.0),
+                  progress=False)
+    assert never.lr == [0.01, 0.01]
+    # an interrupted run resumes in the same phase and ends as the uninterrupted one
+    out = tmp_path / "stopped"
+    train(small_model(), train_set, test_set, recipe, out=out, progress=False, after_backward=InterruptAt(22))
+    resumed = train(small_model(seed=1), train_set, test_set, recipe, out=out, resume=True, progress=False)
+    assert resumed.lr == history.lr and resumed.iter_loss == history.iter_loss

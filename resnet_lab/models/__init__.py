@@ -9,7 +9,7 @@ from resnet_lab.models.blocks import (SHORTCUTS, BasicBlock, Bottleneck, ZeroPad
                                       make_shortcut, projection_shortcut)
 from resnet_lab.models.cifar import CifarResNet, check_depth, cifar_resnet, nearest_valid_depths
 from resnet_lab.models.imagenet import ARCHITECTURES, STEMS, VARIANTS, ResNet, imagenet_resnet
-from resnet_lab.models.registry import (MODELS, check_model_name, get_model, imagenet_net_note, is_cifar_family,
+from resnet_lab.models.registry import (MODELS, check_model_name, cifar_depth, get_model, imagenet_net_note, is_cifar_family,
                                         is_imagenet_net, list_models)
 
 
@@ -28,7 +28,7 @@ resnet18, resnet34, resnet50 = MODELS["resnet18"], MODELS["resnet34"], MODELS["r
 resnet101, resnet152 = MODELS["resnet101"], MODELS["resnet152"]
 resnet18_cifar, resnet50_cifar = MODELS["resnet18_cifar"], MODELS["resnet50_cifar"]
 
-__all__ = ["get_model", "list_models", "is_cifar_family", "is_imagenet_net", "check_model_name", "imagenet_net_note",
+__all__ = ["get_model", "list_models", "is_cifar_family", "cifar_depth", "is_imagenet_net", "check_model_name", "imagenet_net_note",
            "count_parameters", "cifar_resnet", "imagenet_resnet",
            "CifarResNet", "ResNet", "BasicBlock", "Bottleneck", "ZeroPadShortcut", "projection_shortcut",
            "make_shortcut", "conv1x1", "conv3x3", "check_input", "check_depth", "nearest_valid_depths",

@@ -99,6 +99,12 @@ def is_cifar_family(name: str) -> bool:
     return bool(_NAME.fullmatch(key)) and not is_imagenet_net(key)
 
 
+def cifar_depth(name: str) -> Optional[int]:
+    """The depth of a CIFAR 6n+2 net (``resnet110`` -> 110), None for any other model."""
+    key = str(name).strip().lower()
+    return int(_NAME.fullmatch(key).group(2)) if is_cifar_family(key) else None
+
+
 def list_models() -> List[str]:
     """The named models, CIFAR nets first (other 6n+2 depths such as ``resnet26`` also build)."""
     return list(MODELS)

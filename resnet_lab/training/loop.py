@@ -28,7 +28,7 @@ from resnet_lab.training.batches import data_size, evaluation_batches, is_images
 from resnet_lab.training.checkpoint import (CHECKPOINT, HISTORY, check_out_folder, load_checkpoint, restore,
                                             save_checkpoint)
 from resnet_lab.training.history import History
-from resnet_lab.training.schedule import autocast_dtype, learning_rate
+from resnet_lab.training.schedule import autocast_dtype, error_warmup_over, learning_rate
 
 
 DIVERGENCE_FACTOR = 100  # a loss this many times the first one means the run has diverged
@@ -147,6 +147,8 @@ class Run:
     losses: List[torch.Tensor] = field(default_factory=list)   # this epoch's, still on the device
     errors: List[torch.Tensor] = field(default_factory=list)
     flushed: int = 0
+    warming: bool = False           # still in an error-based warm-up (recipe.warmup_until_error)
+    last_lr: float = 0.0            # the learning rate of the latest step
 
     @property
     def per_epoch(self) -> int:
@@ -187,6 +189,7 @@ class Run:
         run = cls(model, net, optimizer, batches, recipe, device, autocast_dtype(device, recipe.precision), history,
                   iteration, out, rank == 0)
         run.start_time = time.perf_counter() - (history.time[-1] if history.time else 0.0)
+        run.warming = not error_warmup_over(history.iter_error, recipe)
         model.train()
         return run
 
@@ -195,16 +198,18 @@ class Run:
         self.losses, self.errors, self.flushed = [], [], 0
         hook = after_backward and (lambda i, _: after_backward(i, self.model))  # the model, not a DDP wrapper
         for step, (idx, x, y) in enumerate(self.batches.epoch(epoch, steps)):
+            self.last_lr = learning_rate(self.recipe, self.iteration, self.per_epoch, self.warming)
             for group in self.optimizer.param_groups:
-                group["lr"] = learning_rate(self.recipe, self.iteration, self.per_epoch)
+                group["lr"] = self.last_lr
             if on_batch is not None:
                 on_batch(self.iteration, idx)
             loss, wrong = train_step(self.net, self.optimizer, x, y, self.dtype, hook, self.iteration)
             self.losses.append(loss)
             self.errors.append(wrong)
             self.iteration += 1
-            if len(self.losses) % 25 == 0 or step == steps - 1:
-                self.flush(bar)
+            if len(self.losses) % 25 == 0 or step == steps - 1 or self.warming:
+                self.flush(bar)   # in an error-based warm-up, every step: its end depends on the latest errors
+                self.warming = self.warming and not error_warmup_over(self.history.iter_error, self.recipe)
 
     def flush(self, bar) -> None:
         """Move pending per-iteration numbers off the device into the History; stop on a non-finite loss.
@@ -237,7 +242,7 @@ class Run:
     def diverged(self, at: int, what: str) -> None:
         raise TrainingDiverged(
             f"Training diverged: {what} at iteration {at + 1} (learning rate "
-            f"{learning_rate(self.recipe, at, self.per_epoch):g}). Lower the learning rate or add warm-up "
+            f"{learning_rate(self.recipe, at, self.per_epoch, self.warming):g}). Lower the learning rate or add warm-up "
             "(warmup_epochs); the last checkpoint, if any, is intact.")
 
     def record_epoch(self, epoch: int, steps: int, evaluation: Tuple[float, float]) -> None:
@@ -249,7 +254,7 @@ class Run:
         h.train_error.append(sum(h.iter_error[-steps:]) / steps)
         h.eval_loss.append(evaluation[0])
         h.eval_error.append(evaluation[1])
-        h.lr.append(learning_rate(self.recipe, self.iteration - 1, self.per_epoch))
+        h.lr.append(self.last_lr)   # the rate of the epoch's last step
         h.time.append(time.perf_counter() - self.start_time)
         h.completed = self.iteration >= self.total
 

@@ -6,13 +6,16 @@ from typing import Optional
 
 import torch
 
-from resnet_lab.config import Recipe
+from resnet_lab.config import ERROR_WARMUP_WINDOW, Recipe
 from resnet_lab.runtime import cpu_has_native_bf16
 
 
-def learning_rate(recipe: Recipe, iteration: int, per_epoch: int) -> float:
+def learning_rate(recipe: Recipe, iteration: int, per_epoch: int, warming: bool = False) -> float:
     """The learning rate at ``iteration`` (0-based) of a run of ``per_epoch`` batches per epoch: warm-up, then
-    the schedule (step drops at the milestones, cosine, or constant)."""
+    the schedule (step drops at the milestones, cosine, or constant). ``warming``: the run is still in an
+    error-based warm-up (``recipe.warmup_lr`` until the training error falls below ``recipe.warmup_until_error``)."""
+    if warming:
+        return recipe.warmup_lr
     total = recipe.total_iterations(per_epoch)
     warmup = recipe.warmup_iterations(per_epoch)
     if iteration < warmup:
@@ -38,3 +41,13 @@ def autocast_dtype(device, precision: str = "auto") -> Optional[torch.dtype]:
     if device.type == "cpu":
         return torch.bfloat16 if cpu_has_native_bf16() else None
     return None
+
+
+def error_warmup_over(iter_errors, recipe: Recipe) -> bool:
+    """True once an error-based warm-up is over: some run of :data:`ERROR_WARMUP_WINDOW` consecutive mini-batch
+    errors has a mean below ``recipe.warmup_until_error`` (always True for a recipe without one)."""
+    if recipe.warmup_until_error is None:
+        return True
+    window = ERROR_WARMUP_WINDOW
+    return any(sum(iter_errors[i - window:i]) / window < recipe.warmup_until_error
+               for i in range(window, len(iter_errors) + 1))
