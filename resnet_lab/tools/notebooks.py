@@ -144,7 +144,7 @@ def write_runtime(path: Path, seconds: float) -> bool:
     return True
 
 
-def execute(path: Path, timeout: int = 1800, write: bool = True) -> float:
+def execute(path: Path, timeout: int = 1800, write: bool = True, timing: Optional[Dict] = None) -> float:
     """Regenerate a course notebook on purpose, from nothing (an empty runs folder): as :func:`execute_notebook`,
     saving its figures under figures/ and writing the measured runtime into its first cell."""
     if write:
@@ -153,7 +153,7 @@ def execute(path: Path, timeout: int = 1800, write: bool = True) -> float:
         previous = os.environ.get(RUNS_ENV_VAR)
         os.environ[RUNS_ENV_VAR] = runs
         try:
-            seconds = execute_notebook(path, timeout=timeout, write=write)
+            seconds = execute_notebook(path, timeout=timeout, write=write, timing=timing)
         finally:
             os.environ.pop(RUNS_ENV_VAR) if previous is None else os.environ.__setitem__(RUNS_ENV_VAR, previous)
     if write and not write_runtime(path, seconds):
