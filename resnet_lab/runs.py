@@ -127,12 +127,13 @@ def records_file(every: int) -> str:
 
 def train_or_load(model_name: str, data, scale=None, seed: int = 0, device=None, runs=None,
                   progress: bool = True, after_backward: Optional[Callable] = None,
-                  record_every: Optional[int] = None, **model_options) -> History:
+                  record_every: Optional[int] = None, quiet: bool = False, **model_options) -> History:
     """Train ``model_name`` on ``data`` (a ``CIFAR10``) at ``scale``, or load the finished run from disk.
 
     ``record_every=k`` also records per-layer gradient norms every k iterations with a
     :class:`resnet_lab.gradients.GradientRecorder`, saved beside the History (:func:`load_records` reads them).
     ``after_backward`` is only called when training actually happens (not when a cached run is loaded).
+    ``quiet`` loads a finished run without saying so.
     A damaged ``history.json`` next to a checkpoint is treated as an interrupted run: it resumes from the
     checkpoint, which holds its own History.
     """
@@ -141,7 +142,8 @@ def train_or_load(model_name: str, data, scale=None, seed: int = 0, device=None,
     folder = run_folder(model_name, data, scale, seed, runs, record_every, **model_options)
     history, damaged = _read_history(folder)
     if history is not None and history.completed:
-        print(f"Loaded {model_name} from {folder} (delete that folder to train again).")
+        if not quiet:
+            print(f"Loaded {model_name} from {folder} (delete that folder to train again).")
         return history
     if damaged:
         print(f"{folder / HISTORY} is damaged; resuming from {folder / CHECKPOINT}, which holds its own History.")
@@ -234,7 +236,9 @@ def train_or_load_many(model_names, data, scale=None, seeds=0, processes: Option
         finally:
             pool.terminate()
             pool.join()
-    histories = {(m, s): train_or_load(m, data, scale, s, device, runs, record_every=record_every, **model_options)
+    trained = set(todo) if processes > 1 else set()   # just trained in a child: load them without a word
+    histories = {(m, s): train_or_load(m, data, scale, s, device, runs, record_every=record_every,
+                                       quiet=(m, s) in trained, **model_options)
                  for m, s in jobs}
     return {m: h for (m, _), h in histories.items()} if isinstance(seeds, int) else histories
 

@@ -75,6 +75,7 @@ def plot_seed_spread(runs: Dict[int, Dict[str, object]], key: str = "train_error
         ax.fill_between(epochs, curves.min(0), curves.max(0), color=color, alpha=0.15, linewidth=0)
         ax.plot(epochs, curves.mean(0), color=color, linestyle=style, label=f"{model} (mean of {len(seeds)} seeds)")
     ax.set_xlabel("epoch")
+    ax.set_xticks(epochs)   # whole epochs only
     ax.set_ylabel(("training" if key == "train_error" else "test") + " error (%)")
     ax.set_title(title or f"mean over seeds {seeds[0]}-{seeds[-1]}; band: lowest to highest seed")
     ax.grid(alpha=0.3)
