@@ -163,7 +163,6 @@ def test_check_v1_v15_difference():
 
 
 def test_cifar_stem_comparison_uses_reference_else_a_short_run(monkeypatch, tmp_path):
-    from resnet_lab.config import get_scale
     from resnet_lab.lessons.building import comparison as cifar_stem
     from resnet_lab.runs import committed_path
     from resnet_lab.training.history import History
@@ -175,7 +174,7 @@ def test_cifar_stem_comparison_uses_reference_else_a_short_run(monkeypatch, tmp_
     histories, origin = cifar_stem.train_or_load_comparison(data=object(), scale="classroom")
     assert "short run" in origin and set(histories) == {"resnet18_cifar", "resnet56"}
     assert {s.name for _, s in calls} == {"cifar_stem-short"}
-    assert all(s.train_per_class == 50 and s.epochs == 2 and s.lr == get_scale("classroom").lr for _, s in calls)
+    assert all(s.train_per_class == 50 and s.epochs == 2 and s.lr == cifar_stem.GROUP.scale.lr for _, s in calls)
     calls.clear()
     cifar_stem.train_or_load_comparison(data=object(), scale="classroom", retrain=True)
     assert [s for _, s in calls] == [cifar_stem.GROUP.scale] * 2   # the committed runs' own recipe
