@@ -128,8 +128,9 @@ def restore(checkpoint: dict, model, optimizer, recipe: Recipe, out: Path, model
                          "model and options, or choose another output folder.")
     saved = dict(history.config)
     saved["milestones"] = list(saved.get("milestones", []))
-    if saved != recipe.to_dict():
-        diff = {k: (saved.get(k), v) for k, v in recipe.to_dict().items() if saved.get(k) != v}
+    # a field the checkpoint does not have (added to Recipe later, default None) counts as its default
+    diff = {k: (saved.get(k), v) for k, v in recipe.to_dict().items() if saved.get(k) != v}
+    if diff or set(saved) - set(recipe.to_dict()):
         raise ValueError(f"The checkpoint in {out} was made with another recipe {diff} (saved, asked). "
                          "Resume with the same configuration, or choose a new output folder.")
     model.load_state_dict(checkpoint["model"])
