@@ -46,7 +46,8 @@ class Recipe:
     ``w`` iterations of ``warmup_epochs`` epochs. ``warmup_lr`` and ``warmup_until_error`` (set together) are He et
     al.'s warm-up for ResNet-110: train at ``warmup_lr`` until the training error, the mean of the last
     :data:`ERROR_WARMUP_WINDOW` mini-batches (our choice of window), is below ``warmup_until_error`` percent, then
-    follow the schedule. ``precision``: ``"auto"`` uses bfloat16 autocast where the
+    follow the schedule; or, with ``warmup_lr_iterations`` instead, train at ``warmup_lr`` for that many
+    iterations (He et al. 2016's warm-up: 0.01 for the first 400). ``precision``: ``"auto"`` uses bfloat16 autocast where the
     hardware computes it natively (CUDA GPUs with bf16, CPUs with AVX512-BF16 or AMX), else float32.
     ``name`` is a label: it does not shape the result, and the run cache ignores it.
     """
@@ -70,6 +71,7 @@ class Recipe:
     augment: bool = True
     warmup_lr: Optional[float] = None
     warmup_until_error: Optional[float] = None
+    warmup_lr_iterations: Optional[int] = None
     precision: str = "auto"
     seed: int = 0
     eval_batch_size: int = 500
@@ -89,10 +91,16 @@ class Recipe:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
-        if (self.warmup_lr is None) != (self.warmup_until_error is None):
-            raise ValueError("give warmup_lr and warmup_until_error together (e.g. 0.01 until 80% training error), "
-                             f"or neither; got warmup_lr={self.warmup_lr!r}, warmup_until_error={self.warmup_until_error!r}")
-        if self.warmup_lr is not None:
+        ends = [e for e in (self.warmup_until_error, self.warmup_lr_iterations) if e is not None]
+        if (self.warmup_lr is None) != (not ends) or len(ends) > 1:
+            raise ValueError("give warmup_lr with one of warmup_until_error (e.g. 0.01 until 80% training error) or "
+                             "warmup_lr_iterations (e.g. 0.01 for 400 iterations), or none of them; got "
+                             f"warmup_lr={self.warmup_lr!r}, warmup_until_error={self.warmup_until_error!r}, "
+                             f"warmup_lr_iterations={self.warmup_lr_iterations!r}")
+        if self.warmup_lr_iterations is not None and (isinstance(self.warmup_lr_iterations, bool) or not isinstance(
+                self.warmup_lr_iterations, int) or self.warmup_lr_iterations < 1):
+            raise ValueError(f"warmup_lr_iterations must be a positive whole number, got {self.warmup_lr_iterations!r}")
+        if self.warmup_until_error is not None:
             for name, value in (("warmup_lr", self.warmup_lr), ("warmup_until_error", self.warmup_until_error)):
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
                     raise ValueError(f"{name} must be a positive number, got {value!r}")
@@ -216,10 +224,21 @@ def describe_scales() -> str:
 PAPER_DEEP_WARMUP = {"warmup_lr": 0.01, "warmup_until_error": 80.0}
 PAPER_DEEP_FROM_LAYERS = 110
 
+#: He et al. 2016, appendix (quoted): "for all CIFAR experiments we warm up the training by using a smaller
+#: learning rate of 0.01 at the beginning 400 iterations and go back to 0.1 after that, although we remark that
+#: this is not necessary for our proposed Residual Unit." The rest of their recipe is that of the 2015 paper.
+PAPER_2016_WARMUP = {"warmup_lr": 0.01, "warmup_lr_iterations": 400}
 
-def recipe_for_model(scale: Recipe, depth: Optional[int]) -> Recipe:
+
+def recipe_for_model(scale: Recipe, depth: Optional[int], family: str = "resnet") -> Recipe:
     """The recipe a net of ``depth`` layers trains with at ``scale``: the ``paper`` scale gives CIFAR nets of 110
-    layers or more the paper's warm-up (:data:`PAPER_DEEP_WARMUP`); every other case is ``scale`` itself."""
-    if scale.name == "paper" and depth is not None and depth >= PAPER_DEEP_FROM_LAYERS and scale.warmup_lr is None:
+    layers or more the 2015 paper's warm-up (:data:`PAPER_DEEP_WARMUP`), and the 2016 paper's nets
+    (``family="preresnet"``) its warm-up of 400 iterations at 0.01 (:data:`PAPER_2016_WARMUP`), at every depth;
+    every other case is ``scale`` itself."""
+    if scale.name != "paper" or depth is None or scale.warmup_lr is not None:
+        return scale
+    if family == "preresnet":
+        return scale.replace(**PAPER_2016_WARMUP)
+    if depth >= PAPER_DEEP_FROM_LAYERS:
         return scale.replace(**PAPER_DEEP_WARMUP)
     return scale

@@ -31,7 +31,7 @@ import torch
 from resnet_lab.config import Recipe, get_scale, recipe_for_model
 from resnet_lab.data import load_cifar10, split_validation
 from resnet_lab.gradients import GradientRecorder
-from resnet_lab.models import cifar_depth, get_model, is_cifar_family
+from resnet_lab.models import cifar_depth, cifar_family, get_model, is_cifar_family
 from resnet_lab.runtime import check_seed, default_device, seed_everything, set_threads
 from resnet_lab.training import CHECKPOINT, HISTORY, History, load_checkpoint, train
 
@@ -100,7 +100,7 @@ def run_folder(model_name: str, data, scale=None, seed: int = 0, runs=None, reco
                **model_options) -> Path:
     """The folder where :func:`train_or_load` keeps this run's checkpoint and History."""
     folder = Path(runs) if runs is not None else runs_dir()
-    scale = recipe_for_model(get_scale(scale), cifar_depth(model_name))
+    scale = recipe_for_model(get_scale(scale), cifar_depth(model_name), cifar_family(model_name))
     return folder / run_name(model_name, scale, seed, data, record_every, **model_options)
 
 
@@ -127,17 +127,19 @@ def records_file(every: int) -> str:
 
 def train_or_load(model_name: str, data, scale=None, seed: int = 0, device=None, runs=None,
                   progress: bool = True, after_backward: Optional[Callable] = None,
-                  record_every: Optional[int] = None, quiet: bool = False, **model_options) -> History:
+                  record_every: Optional[int] = None, quiet: bool = False, on_divergence: str = "raise",
+                  **model_options) -> History:
     """Train ``model_name`` on ``data`` (a ``CIFAR10``) at ``scale``, or load the finished run from disk.
 
     ``record_every=k`` also records per-layer gradient norms every k iterations with a
     :class:`resnet_lab.gradients.GradientRecorder`, saved beside the History (:func:`load_records` reads them).
     ``after_backward`` is only called when training actually happens (not when a cached run is loaded).
-    ``quiet`` loads a finished run without saying so.
+    ``quiet`` loads a finished run without saying so. ``on_divergence="stop"`` ends a diverging run and keeps it
+    as finished, with the iteration in ``History.diverged_at`` (see :func:`resnet_lab.training.train`).
     A damaged ``history.json`` next to a checkpoint is treated as an interrupted run: it resumes from the
     checkpoint, which holds its own History.
     """
-    scale = recipe_for_model(get_scale(scale), cifar_depth(model_name))   # the paper's ResNet-110 warm-up
+    scale = recipe_for_model(get_scale(scale), cifar_depth(model_name), cifar_family(model_name))   # the paper's ResNet-110 warm-up
     check_seed(seed)
     folder = run_folder(model_name, data, scale, seed, runs, record_every, **model_options)
     history, damaged = _read_history(folder)
@@ -154,7 +156,8 @@ def train_or_load(model_name: str, data, scale=None, seed: int = 0, device=None,
     hooks = [h for h in (after_backward, recorder) if h is not None]
     history = train(model, train_set, eval_set, scale.replace(seed=seed), out=folder, resume=True, device=device,
                     progress=progress, eval_name=eval_name, model_name=model_name,
-                    after_backward=(lambda i, m: [h(i, m) for h in hooks]) if hooks else None)
+                    after_backward=(lambda i, m: [h(i, m) for h in hooks]) if hooks else None,
+                    on_divergence=on_divergence)
     if recorder is not None:
         recorder.close()
         if history.completed:
@@ -199,37 +202,48 @@ def train_and_record(model_name: str, data, scale=None, seed: int = 0, every: in
 
 def _train_or_load_child(job) -> Tuple[str, int, History]:
     """One net of :func:`train_or_load_many`, in its own process with ``threads`` torch threads."""
-    model_name, data, scale, seed, device, runs, threads, record_every, options = job
+    label, model_name, data, scale, seed, device, runs, threads, record_every, on_divergence, options = job
     set_threads(threads)
-    return model_name, seed, train_or_load(model_name, data, scale, seed, device, runs, progress=False,
-                                           record_every=record_every, **options)
+    return label, seed, train_or_load(model_name, data, scale, seed, device, runs, progress=False,
+                                      record_every=record_every, on_divergence=on_divergence, **options)
 
 
 def train_or_load_many(model_names, data, scale=None, seeds=0, processes: Optional[int] = None, device=None,
-                       runs=None, record_every: Optional[int] = None, **model_options) -> Dict:
+                       runs=None, record_every: Optional[int] = None, variants: Optional[Dict] = None,
+                       on_divergence: str = "raise", **model_options) -> Dict:
     """:func:`train_or_load` for every model (and seed), training the missing runs in parallel processes.
 
     On a CPU, ``processes`` nets train at once (default: one per core, at most one per missing run), each with
     ``cores // processes`` torch threads; a run trained this way is exactly the run :func:`train_or_load` makes
     with that thread count. Finished runs are loaded, not retrained. Returns ``{model: History}`` when ``seeds``
     is one seed, ``{(model, seed): History}`` when it is a list of seeds; in the order asked.
+
+    ``variants`` names models with options: ``{"bn_after_add": ("preresnet56", {"placement": "bn_after_add"})}``
+    lets ``model_names`` hold ``"bn_after_add"``, and the result is keyed (and each History labelled) by it.
     """
     scale = get_scale(scale)
     seed_list = [seeds] if isinstance(seeds, int) else list(seeds)
+    variants = variants or {}
+
+    def spec(label):
+        model, options = variants.get(label, (label, {}))
+        return model, {**model_options, **options}
+
     jobs = [(m, s) for s in seed_list for m in model_names]
     todo = [(m, s) for m, s in jobs
-            if not _finished(run_folder(m, data, scale, s, runs, record_every, **model_options))]
+            if not _finished(run_folder(spec(m)[0], data, scale, s, runs, record_every, **spec(m)[1]))]
     cores = os.cpu_count() or 1
     on_cpu = torch.device(device).type == "cpu" if device is not None else default_device().type == "cpu"
     processes = min(processes or cores, len(todo)) if on_cpu else 1
     if processes > 1:
         threads = max(1, cores // processes)
         # the deepest nets first, so no process is left alone with a long run at the end
-        todo.sort(key=lambda job: -int("".join(ch for ch in job[0] if ch.isdigit()) or 0))
+        todo.sort(key=lambda job: -int("".join(ch for ch in spec(job[0])[0] if ch.isdigit()) or 0))
         print(f"Training {len(todo)} run(s) in {processes} processes, {threads} torch thread(s) each.", flush=True)
         pool = torch.multiprocessing.get_context("spawn").Pool(processes)
         try:
-            work = [(m, data, scale, s, device, runs, threads, record_every, model_options) for m, s in todo]
+            work = [(m, *spec(m)[:1], data, scale, s, device, runs, threads, record_every, on_divergence, spec(m)[1])
+                    for m, s in todo]
             for m, s, history in pool.imap_unordered(_train_or_load_child, work):
                 print(f"  {m} (seed {s}): {history.time[-1]:.0f} s of training", flush=True)
             pool.close()
@@ -237,9 +251,12 @@ def train_or_load_many(model_names, data, scale=None, seeds=0, processes: Option
             pool.terminate()
             pool.join()
     trained = set(todo) if processes > 1 else set()   # just trained in a child: load them without a word
-    histories = {(m, s): train_or_load(m, data, scale, s, device, runs, record_every=record_every,
-                                       quiet=(m, s) in trained, **model_options)
+    histories = {(m, s): train_or_load(spec(m)[0], data, scale, s, device, runs, record_every=record_every,
+                                       quiet=(m, s) in trained, on_divergence=on_divergence, **spec(m)[1])
                  for m, s in jobs}
+    for (m, _), history in histories.items():
+        history.model = m
+
     return {m: h for (m, _), h in histories.items()} if isinstance(seeds, int) else histories
 
 
@@ -259,6 +276,22 @@ def _finished(folder: Path) -> bool:
 CIFAR_STEM = Recipe(name="cifar_stem", train_per_class=500, test_per_class=100, width=16, epochs=6, batch_size=128,
                     lr=0.1, warmup_epochs=1)
 
+#: Notebook 05's deep nets without batch norm: the classroom images, and He et al.'s learning rate of 0.1 per batch
+#: of 128 from the first step, with no warm-up (our choice of length: 3 epochs, 105 iterations).
+NO_BATCHNORM = Recipe(name="no_batchnorm", train_per_class=450, test_per_class=100, width=16, epochs=3,
+                      batch_size=128, lr=0.1)
+PLACEMENT_DEPTH = 56    # notebook 05: the depth of the placement runs, chosen by measurement (see the notebook)
+PLACEMENTS_ORDER = ("original", "bn_after_add", "relu_before_add", "relu_preact", "full_preact")
+NO_BATCHNORM_DEPTH = 110
+NO_BATCHNORM_NETS = {
+    "plain": {"residual": False},
+    "residual": {},
+    "zero_last": {"init": "zero_last"},
+    "skipinit": {"init": "skipinit"},
+    "fixup": {"init": "fixup"},
+}
+
+
 @dataclass(frozen=True)
 class RunGroup:
     """Runs committed together: ``models`` at ``scale`` for each of ``seeds``, for the notebook that plots them."""
@@ -269,6 +302,12 @@ class RunGroup:
     scale: object                        # a scale's name, or a Recipe
     seeds: Tuple[int, ...] = (0,)
     record_every: Optional[int] = None   # also commit gradient records every this many iterations
+    variants: Optional[Dict[str, Tuple[str, dict]]] = None   # label -> (model, options), for models with options
+    on_divergence: str = "raise"         # "stop": a diverging run is kept, with the iteration it diverged at
+
+    def spec(self, label: str) -> Tuple[str, dict]:
+        """(model name, options) of one of :attr:`models`."""
+        return (self.variants or {}).get(label, (label, {}))
 
     @property
     def command(self) -> str:
@@ -284,6 +323,15 @@ GROUPS: Dict[str, RunGroup] = {g.name: g for g in (
              ("resnet18_cifar", "resnet56"), CIFAR_STEM),
     RunGroup("gradient_flow", "notebook 02: per-layer gradient norms every 5th iteration of a classroom run",
              ("plain20", "resnet20", "plain56", "resnet56"), "classroom", record_every=5),
+    RunGroup("placements", f"notebook 05: the five activation placements of He et al. 2016 (preresnet"
+                           f"{PLACEMENT_DEPTH}) at the classroom scale, three seeds",
+             PLACEMENTS_ORDER, "classroom", seeds=(0, 1, 2),
+             variants={p: (f"preresnet{PLACEMENT_DEPTH}", {"placement": p}) for p in PLACEMENTS_ORDER}),
+    RunGroup("no_batchnorm", f"notebook 05: {NO_BATCHNORM_DEPTH}-layer nets without batch norm at lr 0.1, no "
+                             "warm-up; a diverging run stops and says where",
+             tuple(NO_BATCHNORM_NETS), NO_BATCHNORM, seeds=(0, 1, 2), on_divergence="stop",
+             variants={k: (f"preresnet{NO_BATCHNORM_DEPTH}", {"placement": "original", "batchnorm": False, **v})
+                       for k, v in NO_BATCHNORM_NETS.items()}),
 )}
 
 
@@ -322,11 +370,13 @@ def make_group(group: str, models=None, seeds=None, data=None, device=None, proc
                          f"{', '.join(g.models)}")
     data = data if data is not None else load_cifar10()
     seeds = list(g.seeds if seeds is None else seeds)
-    histories = train_or_load_many(models, data, g.scale, seeds, processes, device, record_every=g.record_every)
+    histories = train_or_load_many(models, data, g.scale, seeds, processes, device, record_every=g.record_every,
+                                   variants=g.variants, on_divergence=g.on_divergence)
     written = []
     for (model_name, seed), history in histories.items():
+        model, options = g.spec(model_name)
         history.notes = {**history.notes, "command": g.command, "data": getattr(data, "source", ""),
-                         "data_fingerprint": data_fingerprint(data)}
+                         "data_fingerprint": data_fingerprint(data), "model": model, "model_options": options}
         written.append(history.save(committed_path(g, model_name, seed)))
         if g.record_every:
             records = load_records(model_name, data, g.scale, seed, g.record_every)

@@ -27,7 +27,13 @@ def test_committed_history_matches_its_recipe(group, model, seed):
     assert all(recipe.to_dict()[k] is None for k in set(recipe.to_dict()) - set(saved["config"]))
     assert saved["model"] == model
     assert saved["completed"] and not saved["interrupted"]
+    assert (saved["notes"]["model"], saved["notes"]["model_options"]) == group.spec(model) or not group.variants
     per_epoch = recipe.train_images() // recipe.batch_size
+    if saved.get("diverged_at"):   # a run of an on_divergence="stop" group that diverged: it ends there
+        assert group.on_divergence == "stop"
+        assert len(saved["iter_loss"]) == saved["diverged_at"] <= recipe.total_iterations(per_epoch)
+        assert len(saved["epoch"]) == (saved["diverged_at"] - 1) // per_epoch
+        return
     assert saved["epoch"] == list(range(1, recipe.epochs + 1))
     assert saved["epoch_iteration"][-1] == recipe.total_iterations(per_epoch) == len(saved["iter_loss"])
     assert len(saved["eval_error"]) == recipe.epochs

@@ -192,7 +192,8 @@ def test_cifar_stem_variants():
 
 
 LISTED = ["plain20", "resnet20", "plain32", "resnet32", "plain44", "resnet44", "plain56", "resnet56", "plain110",
-          "resnet110", "resnet1202", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnet18_cifar",
+          "resnet110", "resnet1202", "preresnet20", "preresnet56", "preresnet110", "preresnet164", "preresnet1001",
+          "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnet18_cifar",
           "resnet50_cifar"]
 
 
@@ -212,7 +213,7 @@ def test_the_listed_models_are_exactly_the_papers():
     assert all(getattr(models, name) is models.MODELS[name] for name in LISTED)
 
 
-@pytest.mark.parametrize("name", LISTED)
+@pytest.mark.parametrize("name", [n for n in LISTED if not n.startswith("preresnet")])  # those: test_units.py
 def test_every_listed_model_builds_with_its_exact_parameter_count_and_output_shape(name):
     model = get_model(name)
     depth = int(re.search(r"\d+", name).group())

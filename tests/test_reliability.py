@@ -1,11 +1,13 @@
 """Paths that used to end silently wrong: resuming another model, runaway losses, figures written by tests."""
+import math
+
 import pytest
 import torch
 
 from resnet_lab.config import Recipe
 from resnet_lab.models import get_model
 from resnet_lab.plots import save_figure
-from resnet_lab.training import CHECKPOINT, TrainingDiverged, train
+from resnet_lab.training import CHECKPOINT, History, TrainingDiverged, train
 
 
 def recipe(**changes):
@@ -74,3 +76,24 @@ def test_figures_are_written_only_when_asked(tmp_path, monkeypatch):
     monkeypatch.setenv("RESNET_LAB_FIGURES", str(tmp_path))
     assert save_figure(fig, "probe") == tmp_path / "probe.png" and (tmp_path / "probe.png").stat().st_size > 0
     plt.close(fig)
+
+
+def test_on_divergence_stop_keeps_the_run_and_the_iteration(tiny_images, tmp_path):
+    train_set, test_set = tiny_images
+    with pytest.raises(TrainingDiverged) as raised:
+        train(net(), train_set, test_set, recipe(lr=1e30, epochs=2), progress=False)
+    torch.manual_seed(0)
+    history = train(net(), train_set, test_set, recipe(lr=1e30, epochs=2), out=tmp_path, progress=False,
+                    on_divergence="stop")
+    assert history.diverged_at == raised.value.iteration == len(history.iter_loss)
+    assert history.completed and "at iteration" in history.notes["diverged"]
+    assert not all(map(math.isfinite, history.iter_loss)) or history.iter_loss[-1] > 100 * history.iter_loss[0]
+    assert History.load(tmp_path / "history.json").diverged_at == history.diverged_at   # saved, so load-else-train
+    with pytest.raises(ValueError, match="on_divergence must be 'raise' or 'stop', got 'ignore'"):
+        train(net(), train_set, test_set, recipe(), progress=False, on_divergence="ignore")
+
+
+def test_a_run_that_does_not_diverge_has_no_divergence_iteration(tiny_images):
+    train_set, test_set = tiny_images
+    history = train(net(), train_set, test_set, recipe(), progress=False, on_divergence="stop")
+    assert history.diverged_at is None and history.completed

@@ -116,3 +116,27 @@ def test_prepare_trains_exactly_the_runs_the_notebooks_then_load(tmp_path, monke
     out = capsys.readouterr().out
     assert out.count("Loaded ") == 10 and "Training" not in out
     assert len(degradation_runs) == 6 and all(r is not None and len(r.iterations) == 5 for r in records.values())
+
+
+def test_a_group_of_variants_trains_each_models_options_under_its_label(tmp_path, monkeypatch):
+    from resnet_lab import runs
+
+    monkeypatch.setenv("RESNET_LAB_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
+    variants = {"original": ("preresnet8", {"placement": "original"}), "full_preact": ("preresnet8", {})}
+    group = runs.RunGroup("units", "a test group", tuple(variants), SCALE, seeds=(0,), variants=variants)
+    monkeypatch.setitem(runs.GROUPS, "units", group)
+    runs.make_group("units", data=random_data(), device="cpu", processes=2)
+    histories = runs.load_committed("units")
+    assert list(histories) == ["original", "full_preact"] and histories["original"].model == "original"
+    assert histories["original"].notes["model_options"] == {"placement": "original"}
+    threads = torch.get_num_threads()
+    try:
+        set_threads(1)
+        resnet8 = train_or_load("resnet8", random_data(), SCALE, runs=tmp_path / "other", progress=False,
+                                device="cpu")
+    finally:
+        set_threads(threads)
+    # the original placement is He et al. 2015's net: trained alike, it trains to the same numbers
+    assert histories["original"].iter_loss == resnet8.iter_loss
+    assert histories["full_preact"].iter_loss != resnet8.iter_loss

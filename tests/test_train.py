@@ -232,8 +232,12 @@ def test_the_paper_warms_up_only_its_deepest_nets():
         assert (deep.warmup_lr, deep.warmup_until_error, deep.name) == (0.01, 80.0, "paper")
     assert recipe_for_model(paper, 56) is paper and recipe_for_model(paper, None) is paper
     assert recipe_for_model(get_scale("classroom"), 110) is get_scale("classroom")
-    with pytest.raises(ValueError, match="together"):
+    with pytest.raises(ValueError, match="give warmup_lr with one of warmup_until_error .* or warmup_lr_iterations"):
         config(warmup_lr=0.01)
+    with pytest.raises(ValueError, match="or none of them; got warmup_lr=0.01, warmup_until_error=80"):
+        config(warmup_lr=0.01, warmup_until_error=80, warmup_lr_iterations=400)
+    with pytest.raises(ValueError, match="warmup_lr_iterations must be a positive whole number, got 0"):
+        config(warmup_lr=0.01, warmup_lr_iterations=0)
     with pytest.raises(ValueError, match="below 100"):
         config(warmup_lr=0.01, warmup_until_error=100)
 

@@ -11,6 +11,13 @@ Names follow the paper, and the paper uses the same word for two families:
 - ``resnet18_cifar`` and ``resnet50_cifar`` are those ImageNet nets with a CIFAR stem (3x3 convolution at stride
   1, no max-pool) and 10 classes (11.2M and 23.5M parameters).
 
+- ``preresnet{d}`` are the nets of He et al. 2016 ("Identity mappings"), made of :class:`~resnet_lab.models.units.Unit`
+  s with the activation placed by the option ``placement`` (default ``"full_preact"``, the pre-activation unit;
+  ``"original"`` gives exactly ``resnet{d}``): basic units for d = 6n+2 (``preresnet110``, 1.7M parameters),
+  bottleneck units for d = 9n+2 (``preresnet164``, 1.7M, and ``preresnet1001``, 10.3M). Options ``init``
+  (``"he"``, ``"zero_last"``, ``"skipinit"``, ``"fixup"``), ``batchnorm`` and ``residual`` give the nets trained
+  without normalisation.
+
 The trap: 50 and 152 are of the form 6n+2 too, so ``plain50`` and ``plain152`` build CIFAR nets (0.76M and
 2.4M parameters), while ``resnet50`` and ``resnet152`` are the ImageNet nets, not their residual twins. For
 CIFAR-10 use a 6n+2 net (``resnet56``, ``resnet110``) or a ``_cifar`` net; :func:`imagenet_net_note` says so
@@ -27,6 +34,7 @@ from torch import nn
 
 from resnet_lab.models.cifar import check_depth, cifar_resnet
 from resnet_lab.models.imagenet import ARCHITECTURES, imagenet_resnet
+from resnet_lab.models.units import unit_net
 
 CIFAR_OPTIONS = {"shortcut": "'A' (default) or 'B'", "width": "filters of the first stage, default 16",
                  "num_classes": "default 10", "batchnorm": "default True"}
@@ -35,7 +43,14 @@ IMAGENET_OPTIONS = {"num_classes": "default 1000", "variant": "'v1.5' (default) 
 IMAGENET_CIFAR_OPTIONS = {"num_classes": "default 10", "variant": "'v1.5' (default) or 'v1'",
                           "zero_init_residual": "default False"}
 
+UNIT_OPTIONS = {"placement": "'full_preact' (default), 'original', 'bn_after_add', 'relu_before_add' or "
+                "'relu_preact'", "init": "'he' (default), 'zero_last', 'skipinit' or 'fixup'",
+                "batchnorm": "default True", "residual": "default True", "shortcut": "'A' (basic) or 'B' (bottleneck)",
+                "width": "filters of the first stage, default 16", "num_classes": "default 10",
+                "block": "'basic' (6n+2) or 'bottleneck' (9n+2)"}
+
 CIFAR_DEPTHS = (20, 32, 44, 56, 110)
+PREACT_DEPTHS = (20, 56, 110, 164, 1001)
 
 
 def check_options(name: str, options: dict, valid: Dict[str, str]) -> None:
@@ -63,6 +78,19 @@ def _cifar_builder(depth: int, residual: bool) -> Callable[..., nn.Module]:
     return build
 
 
+def _unit_builder(depth: int) -> Callable[..., nn.Module]:
+    name = f"preresnet{depth}"
+
+    def build(**options) -> nn.Module:
+        check_options(name, options, UNIT_OPTIONS)
+        return unit_net(depth, **options)
+
+    build.__name__ = build.__qualname__ = name
+    build.__doc__ = (f"{depth}-layer CIFAR net of He et al. 2016's units (default: full pre-activation). "
+                     f"Options: {', '.join(UNIT_OPTIONS)}.")
+    return build
+
+
 def _imagenet_builder(depth: int, cifar_stem: bool = False) -> Callable[..., nn.Module]:
     name = f"resnet{depth}" + ("_cifar" if cifar_stem else "")
     valid = IMAGENET_CIFAR_OPTIONS if cifar_stem else IMAGENET_OPTIONS
@@ -85,12 +113,14 @@ for _d in CIFAR_DEPTHS:
     MODELS[f"plain{_d}"] = _cifar_builder(_d, residual=False)
     MODELS[f"resnet{_d}"] = _cifar_builder(_d, residual=True)
 MODELS["resnet1202"] = _cifar_builder(1202, residual=True)
+for _d in PREACT_DEPTHS:
+    MODELS[f"preresnet{_d}"] = _unit_builder(_d)
 for _d in ARCHITECTURES:
     MODELS[f"resnet{_d}"] = _imagenet_builder(_d)
 MODELS["resnet18_cifar"] = _imagenet_builder(18, cifar_stem=True)
 MODELS["resnet50_cifar"] = _imagenet_builder(50, cifar_stem=True)
 
-_NAME = re.compile(r"(plain|resnet)(\d+)")
+_NAME = re.compile(r"(plain|resnet|preresnet)(\d+)")
 
 
 def is_cifar_family(name: str) -> bool:
@@ -103,6 +133,12 @@ def cifar_depth(name: str) -> Optional[int]:
     """The depth of a CIFAR 6n+2 net (``resnet110`` -> 110), None for any other model."""
     key = str(name).strip().lower()
     return int(_NAME.fullmatch(key).group(2)) if is_cifar_family(key) else None
+
+
+def cifar_family(name: str) -> Optional[str]:
+    """``"plain"``, ``"resnet"`` or ``"preresnet"`` for a CIFAR net (``preresnet164`` -> ``"preresnet"``), else None."""
+    key = str(name).strip().lower()
+    return _NAME.fullmatch(key).group(1) if is_cifar_family(key) else None
 
 
 def list_models() -> List[str]:
@@ -119,6 +155,12 @@ def check_model_name(name: str) -> str:
     if key in MODELS:
         return key
     match = _NAME.fullmatch(key)
+    if match and match.group(1) == "preresnet":
+        depth = int(match.group(2))
+        if (depth - 2) % 6 and (depth - 2) % 9 or depth < 8:
+            raise ValueError(f"{name!r}: the pre-activation CIFAR nets have depth 6n+2 (basic units: 20, 56, 110, "
+                             f"...) or 9n+2 (bottleneck units: 164, 1001, ...); {depth} is neither")
+        return key
     if match:
         family, depth = match.group(1), int(match.group(2))
         try:
@@ -141,6 +183,8 @@ def get_model(name: str, **options) -> nn.Module:
     if key in MODELS:
         return MODELS[key](**options)
     family, depth = _NAME.fullmatch(key).groups()
+    if family == "preresnet":
+        return _unit_builder(int(depth))(**options)
     return _cifar_builder(int(depth), residual=(family == "resnet"))(**options)
 
 

@@ -10,7 +10,7 @@ from resnet_lab import runs
 from resnet_lab.config import IMAGENET, SCALES, get_scale, recipe_for_model
 from resnet_lab.data import load_cifar10
 from resnet_lab.data.imagefolder import default_workers, load_image_folder
-from resnet_lab.models import check_model_name, cifar_depth, get_model, imagenet_net_note, is_cifar_family
+from resnet_lab.models import check_model_name, cifar_depth, cifar_family, get_model, imagenet_net_note, is_cifar_family
 from resnet_lab.runs import build_model, split_for_scale
 from resnet_lab.runtime import check_seed, resolve_device, seed_everything, set_threads
 from resnet_lab.tools import bench, instructor, notebooks, prepare
@@ -189,8 +189,11 @@ def _prepare_cifar(args, say):
     train_set, eval_set, eval_name = split_for_scale(data, scale, args.seed)
     say(f"{args.model}: {sum(p.numel() for p in model.parameters()):,} parameters; "
         f"{len(train_set):,} training images, {len(eval_set):,} {eval_name} images; scale {scale.name}")
-    config = recipe_for_model(scale, cifar_depth(args.model)).replace(seed=args.seed, precision=args.precision)
-    if config.warmup_lr is not None:
+    config = recipe_for_model(scale, cifar_depth(args.model), cifar_family(args.model)).replace(seed=args.seed, precision=args.precision)
+    if config.warmup_lr_iterations is not None:
+        say(f"warm-up: lr {config.warmup_lr:g} for the first {config.warmup_lr_iterations} iterations "
+            "(He et al. 2016, appendix)")
+    elif config.warmup_lr is not None:
         say(f"warm-up: lr {config.warmup_lr:g} until the training error is below {config.warmup_until_error:g}% "
             "(He et al. 2015, section 4.2, for 110 layers or more)")
     return model, train_set, eval_set, eval_name, config, out, 0

@@ -35,6 +35,8 @@ class History:
     Per epoch: ``epoch``, ``epoch_iteration`` (iterations done at the end of that epoch), ``train_loss`` and
     ``train_error`` (averaged over the epoch's batches), ``eval_loss`` and ``eval_error`` (on the evaluation
     set, which is the validation split when ``eval_name == "validation"``), ``lr`` and ``time``.
+    ``diverged_at``: the iteration (counted from 1) at which a run trained with ``on_divergence="stop"``
+    diverged and stopped (its ``iter_loss`` ends with the diverging value), else None.
     """
 
     model: str = ""
@@ -52,6 +54,7 @@ class History:
     time: List[float] = field(default_factory=list)
     completed: bool = False
     interrupted: bool = False
+    diverged_at: Optional[int] = None
     notes: Dict = field(default_factory=dict)
 
     @property

@@ -35,7 +35,19 @@ DIVERGENCE_FACTOR = 100  # a loss this many times the first one means the run ha
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN, infinite or far larger than at the start, or a weight stopped being finite."""
+    """The loss became NaN, infinite or far larger than at the start, or a weight stopped being finite.
+    ``iteration``: where (counted from 1)."""
+
+    def __init__(self, message: str, iteration: Optional[int] = None):
+        super().__init__(message)
+        self.iteration = iteration
+
+
+class _StoppedAtDivergence(Exception):
+    """Internal: ends a run trained with ``on_divergence="stop"``."""
+
+
+ON_DIVERGENCE = ("raise", "stop")
 
 
 def make_optimizer(model: torch.nn.Module, recipe: Recipe) -> torch.optim.SGD:
@@ -97,7 +109,7 @@ def evaluate(model: torch.nn.Module, data, batch_size: int = 500, device=None,
 def train(model: torch.nn.Module, train_set, eval_set, recipe: Recipe, *, out=None, resume: bool = False,
           device=None, progress: bool = True, after_backward: Optional[Callable] = None,
           eval_name: str = "test", model_name: str = "", on_batch: Optional[Callable] = None,
-          workers: int = 0) -> History:
+          workers: int = 0, on_divergence: str = "raise") -> History:
     """Train ``model`` on ``train_set`` with ``recipe`` and evaluate it on ``eval_set`` after every epoch.
 
     ``out``: a folder for ``checkpoint.pt`` (written atomically every epoch) and ``history.json``;
@@ -105,10 +117,14 @@ def train(model: torch.nn.Module, train_set, eval_set, recipe: Recipe, *, out=No
     each backward pass, before the optimiser step; ``on_batch(iteration, indices)`` before each step, with the
     positions in ``train_set`` of the examples this process trains on. Ctrl-C (or a kernel interrupt) stops the
     run, keeps the last checkpoint intact and returns what was trained. A NaN or infinite loss raises
-    :class:`TrainingDiverged`. ``workers``: DataLoader worker processes when the data sets are torch Datasets.
+    :class:`TrainingDiverged`; with ``on_divergence="stop"`` the run ends there instead, and its History records
+    the iteration in ``diverged_at`` (for experiments that ask which nets diverge). ``workers``: DataLoader worker processes when the data sets are torch Datasets.
     """
     _check_inputs(model, train_set, eval_set, recipe)
+    if on_divergence not in ON_DIVERGENCE:
+        raise ValueError(f"on_divergence must be 'raise' or 'stop', got {on_divergence!r}")
     run = Run.start(model, train_set, recipe, out, resume, device, eval_name, model_name, workers)
+    run.stop_on_divergence = on_divergence == "stop"
     bar = tqdm(total=run.total, initial=run.iteration, desc=run.history.model, unit="it", dynamic_ncols=True,
                disable=not (progress and run.main))
     try:
@@ -123,6 +139,9 @@ def train(model: torch.nn.Module, train_set, eval_set, recipe: Recipe, *, out=No
             run.save()
     except KeyboardInterrupt:
         run.interrupted(bar)
+    except _StoppedAtDivergence:
+        if run.out is not None and run.main:
+            run.history.save(run.out / HISTORY)   # no checkpoint: the weights are no longer finite
     finally:
         bar.close()
     return run.history
@@ -149,6 +168,7 @@ class Run:
     flushed: int = 0
     warming: bool = False           # still in an error-based warm-up (recipe.warmup_until_error)
     last_lr: float = 0.0            # the learning rate of the latest step
+    stop_on_divergence: bool = False
 
     @property
     def per_epoch(self) -> int:
@@ -230,20 +250,29 @@ class Run:
             if not math.isfinite(value) or value > DIVERGENCE_FACTOR * first:
                 self.diverged(done + offset, f"the training loss became {value:.4g}"
                               + (f", over {DIVERGENCE_FACTOR} times its first value {first:.3g}," if math.isfinite(value)
-                                 else ""))
+                                 else ""), new_losses[:offset + 1], new_errors[:offset + 1])
         if not all(torch.isfinite(p).all() for p in self.model.parameters()):
-            self.diverged(done + len(new_losses) - 1, "a weight became NaN or infinite")
+            self.diverged(done + len(new_losses) - 1, "a weight became NaN or infinite", new_losses, new_errors)
         self.history.iter_loss.extend(new_losses)
         self.history.iter_error.extend(new_errors)
         self.flushed = len(self.losses)
         bar.update(len(new_losses))
         bar.set_postfix(loss=f"{new_losses[-1]:.3f}", err=f"{new_errors[-1]:.1f}%", refresh=False)
 
-    def diverged(self, at: int, what: str) -> None:
+    def diverged(self, at: int, what: str, losses: List[float], errors: List[float]) -> None:
+        """Raise :class:`TrainingDiverged`; or, for ``on_divergence="stop"``, end the run with the losses up to
+        iteration ``at`` (0-based) in its History."""
+        if self.stop_on_divergence:
+            self.history.iter_loss.extend(losses)
+            self.history.iter_error.extend(errors)
+            self.history.diverged_at = at + 1
+            self.history.notes = {**self.history.notes, "diverged": f"{what} at iteration {at + 1}"}
+            self.history.completed = True
+            raise _StoppedAtDivergence()
         raise TrainingDiverged(
             f"Training diverged: {what} at iteration {at + 1} (learning rate "
             f"{learning_rate(self.recipe, at, self.per_epoch, self.warming):g}). Lower the learning rate or add warm-up "
-            "(warmup_epochs); the last checkpoint, if any, is intact.")
+            "(warmup_epochs); the last checkpoint, if any, is intact.", iteration=at + 1)
 
     def record_epoch(self, epoch: int, steps: int, evaluation: Tuple[float, float]) -> None:
         """Add epoch ``epoch``'s numbers to the History: training means over its ``steps`` batches, evaluation."""

@@ -14,7 +14,7 @@ def learning_rate(recipe: Recipe, iteration: int, per_epoch: int, warming: bool 
     """The learning rate at ``iteration`` (0-based) of a run of ``per_epoch`` batches per epoch: warm-up, then
     the schedule (step drops at the milestones, cosine, or constant). ``warming``: the run is still in an
     error-based warm-up (``recipe.warmup_lr`` until the training error falls below ``recipe.warmup_until_error``)."""
-    if warming:
+    if warming or (recipe.warmup_lr_iterations is not None and iteration < recipe.warmup_lr_iterations):
         return recipe.warmup_lr
     total = recipe.total_iterations(per_epoch)
     warmup = recipe.warmup_iterations(per_epoch)
