@@ -95,17 +95,18 @@ def test_a_group_is_made_by_one_command_and_loaded_whole(tmp_path, monkeypatch):
 
 
 def test_prepare_trains_exactly_the_runs_the_notebooks_then_load(tmp_path, monkeypatch, capsys):
-    from resnet_lab.lessons import degradation, gradient_flow
-    from resnet_lab.runs import RUNS_ENV_VAR, train_and_record
+    from resnet_lab.lessons import degradation, gradient_flow, identity
+    from resnet_lab.runs import GROUPS, RUNS_ENV_VAR, train_and_record
     from resnet_lab.tools.prepare import prepare
 
     monkeypatch.setenv(RUNS_ENV_VAR, str(tmp_path))
     data = random_data(n_train=200, n_test=100)   # the smoke scale's 20 + 10 images a class
     seconds = prepare("smoke", data, processes=1, device="cpu")
-    assert sorted(seconds) == ["notebook 01", "notebook 02"]
+    assert sorted(seconds) == ["notebook 01", "notebook 02", "notebook 05"]
     folders = sorted(p.name.rsplit("-", 1)[0] for p in tmp_path.iterdir())
     assert folders == sorted([f"{m}-smoke-seed0" for m in degradation.NETS + degradation.DEPTH_EXERCISE_NETS]
-                             + [f"{m}-smoke-gradient-probe-seed0" for m in gradient_flow.PROBE_MODELS])
+                             + [f"{m}-smoke-gradient-probe-seed0" for m in gradient_flow.PROBE_MODELS]
+                             + ["preresnet56-smoke-seed0"] * 2 + ["preresnet110-no_batchnorm-seed0"])
     capsys.readouterr()
     # what notebook 01 (section 4, exercise 2) and notebook 02 (section 6) call: everything loads, nothing trains
     degradation_runs = train_or_load_many(degradation.NETS + degradation.DEPTH_EXERCISE_NETS, data, "smoke",
@@ -113,8 +114,13 @@ def test_prepare_trains_exactly_the_runs_the_notebooks_then_load(tmp_path, monke
     probe = gradient_flow.probe_recipe(get_scale("smoke"))
     records = {m: train_and_record(m, data, probe, every=gradient_flow.PROBE_EVERY, progress=False)[1]
                for m in gradient_flow.PROBE_MODELS}
+    placements, nobn = GROUPS["placements"], GROUPS["no_batchnorm"]   # notebook 05, sections 4 and 5
+    train_or_load_many(list(identity.LIVE_PLACEMENTS), data, "smoke", seeds=0, device="cpu",
+                       variants=placements.variants)
+    train_or_load_many(list(identity.LIVE_NO_BN), data, identity.live_no_bn_recipe(get_scale("smoke")), seeds=0,
+                       device="cpu", variants=nobn.variants, on_divergence="stop")
     out = capsys.readouterr().out
-    assert out.count("Loaded ") == 10 and "Training" not in out
+    assert out.count("Loaded ") == 13 and "Training" not in out
     assert len(degradation_runs) == 6 and all(r is not None and len(r.iterations) == 5 for r in records.values())
 
 

@@ -6,9 +6,10 @@ room of laptops (or a shared JupyterHub whose ``runs/`` folder, ``$RESNET_LAB_RU
 notebooks without waiting for training:
 
 - notebook 01: plain-20, plain-56, resnet-20 and resnet-56, and exercise 2's plain-32 and plain-44 (seed 0);
-- notebook 02: section 6's 20-iteration probes of the same four nets, with their gradient records.
+- notebook 02: section 6's 20-iteration probes of the same four nets, with their gradient records;
+- notebook 05: seed 0 of two placements (section 4) and of the residual net without batch norm (section 5).
 
-Notebook 04 loads committed runs (``python -m resnet_lab runs cifar_stem``), and notebooks 00 and 03 train
+Notebooks 04 and 05 load committed runs (``python -m resnet_lab runs cifar_stem``), and notebooks 00 and 03 train
 nothing that is cached. A run trained here with one thread per process is the run the notebook would train in
 parallel the same way; where a notebook trains with another thread count the numbers of a run differ slightly,
 and the notebook loads the prepared run all the same (the cache is keyed by recipe, model, seed and data).
@@ -20,7 +21,7 @@ import time
 
 from resnet_lab.config import SCALES, get_scale
 from resnet_lab.data import load_cifar10
-from resnet_lab.lessons import degradation, gradient_flow
+from resnet_lab.lessons import degradation, gradient_flow, identity
 from resnet_lab.runs import train_or_load_many
 
 
@@ -37,6 +38,9 @@ def prepare(scale=None, data=None, processes=None, device=None) -> dict:
     train_or_load_many(gradient_flow.PROBE_MODELS, data, gradient_flow.probe_recipe(scale), seeds=0,
                        processes=processes, device=device, record_every=gradient_flow.PROBE_EVERY)
     seconds["notebook 02"] = time.perf_counter() - start
+    start = time.perf_counter()
+    identity.train_live_runs(data, scale, processes=processes, device=device)
+    seconds["notebook 05"] = time.perf_counter() - start
     return seconds
 
 

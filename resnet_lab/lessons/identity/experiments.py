@@ -20,9 +20,9 @@ from typing import Dict, List, Optional, Tuple
 import torch
 import torch.nn.functional as F
 
-from resnet_lab.config import Recipe
+from resnet_lab.config import Recipe, get_scale
 from resnet_lab.models.units import PLACEMENTS, unit_net
-from resnet_lab.runs import GROUPS, NO_BATCHNORM_NETS, load_committed
+from resnet_lab.runs import GROUPS, NO_BATCHNORM_NETS, load_committed, train_or_load_many
 from resnet_lab.training import History
 
 #: He et al. 2016, Table 2 (quoted): "Classification error (%) on the CIFAR-10 test set using different activation
@@ -232,6 +232,26 @@ def divergence_table(seeds: Dict[int, Dict[str, History]]) -> List[Tuple[str, Li
     return rows
 
 
-def no_bn_recipe(group: str = "no_batchnorm") -> Recipe:
-    """The recipe of the committed runs without batch norm."""
-    return GROUPS[group].scale
+#: What notebook 05 trains live: seed 0 of two placements at the notebook's scale, and of the residual net without
+#: batch norm at the no_batchnorm group's recipe (it diverges within a few iterations).
+LIVE_PLACEMENTS = ("bn_after_add", "full_preact")
+LIVE_NO_BN = ("residual",)
+
+
+def live_no_bn_recipe(scale: Recipe) -> Recipe:
+    """The recipe of the committed runs without batch norm, on the images and width of ``scale`` (at the
+    classroom scale: exactly the committed runs' recipe)."""
+    return GROUPS["no_batchnorm"].scale.replace(train_per_class=scale.train_per_class,
+                                                test_per_class=scale.test_per_class, width=scale.width)
+
+
+def train_live_runs(data, scale, processes=None, device=None) -> Tuple[Dict[str, History], Dict[str, History]]:
+    """Notebook 05's live runs (or load them): ``(placements, nets without batch norm)``, by label, seed 0."""
+    scale = get_scale(scale)
+    placements = GROUPS["placements"]
+    nobn = GROUPS["no_batchnorm"]
+    live = train_or_load_many(list(LIVE_PLACEMENTS), data, scale, seeds=0, processes=processes, device=device,
+                              variants=placements.variants)
+    live_nobn = train_or_load_many(list(LIVE_NO_BN), data, live_no_bn_recipe(scale), seeds=0, processes=processes,
+                                   device=device, variants=nobn.variants, on_divergence=nobn.on_divergence)
+    return live, live_nobn
