@@ -245,7 +245,9 @@ def train_or_load_many(model_names, data, scale=None, seeds=0, processes: Option
             work = [(m, *spec(m)[:1], data, scale, s, device, runs, threads, record_every, on_divergence, spec(m)[1])
                     for m, s in todo]
             for m, s, history in pool.imap_unordered(_train_or_load_child, work):
-                print(f"  {m} (seed {s}): {history.time[-1]:.0f} s of training", flush=True)
+                done = (f"diverged at iteration {history.diverged_at}" if history.diverged_at else
+                        f"{history.time[-1]:.0f} s of training")
+                print(f"  {m} (seed {s}): {done}", flush=True)
             pool.close()
         finally:
             pool.terminate()

@@ -146,3 +146,14 @@ def test_a_group_of_variants_trains_each_models_options_under_its_label(tmp_path
     # the original placement is He et al. 2015's net: trained alike, it trains to the same numbers
     assert histories["original"].iter_loss == resnet8.iter_loss
     assert histories["full_preact"].iter_loss != resnet8.iter_loss
+
+
+def test_runs_that_diverge_in_parallel_are_kept_and_loaded(tmp_path, capsys):
+    runaway = SCALE.replace(lr=1e30)
+    histories = train_or_load_many(["plain8", "resnet8"], random_data(), runaway, seeds=0, processes=2,
+                                   runs=tmp_path, device="cpu", on_divergence="stop")
+    out = capsys.readouterr().out
+    assert out.count("diverged at iteration") == 2
+    assert all(h.diverged_at and h.completed and len(h.iter_loss) == h.diverged_at for h in histories.values())
+    again = train_or_load("resnet8", random_data(), runaway, runs=tmp_path, progress=False, device="cpu")
+    assert again.diverged_at == histories["resnet8"].diverged_at and "Loaded resnet8" in capsys.readouterr().out
