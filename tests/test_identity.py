@@ -37,7 +37,7 @@ def test_the_explorer_says_why_a_combination_cannot_be_built():
     assert explorer.update(init="fixup", batchnorm=True) is None and "untick BatchNorm" in explorer.message
     assert explorer.update(batchnorm=True, init="skipinit", residual=False) is None
     fig = explorer.update(residual=True, init="he", depth=20)
-    assert fig is not None and explorer.last_seconds > 0 and "full_preact" in fig.texts[0].get_text()
+    assert fig is not None and explorer.last_seconds > 0 and "(e) full pre-activation" in fig.texts[0].get_text()
     with pytest.raises(TypeError, match="unknown setting"):
         explorer.update(dpeth=20)
 

@@ -11,7 +11,8 @@ from resnet_lab.lessons.identity.experiments import (NO_BN_DESCRIPTIONS, NO_BN_P
                                                      train_live_runs, SIGNAL_DEPTHS, FormulaCheck, SignalProfile,
                                                      check_all_placements, check_unrolled_formula, divergence_table,
                                                      final_errors, load_seeds, measure_signal, no_bn_options,
-                                                     rank_by_mean, signal_variants, signal_vs_depth)
+                                                     placement_margins, rank_by_mean, signal_variants,
+                                                     signal_vs_depth)
 from resnet_lab.lessons.identity.explorer import SignalExplorer
 from resnet_lab.lessons.identity.plots import (plot_no_bn_runs, plot_placement_runs, plot_signal_profiles,
                                                plot_signal_vs_depth)
@@ -20,6 +21,6 @@ from resnet_lab.lessons.identity.solutions import SOLUTIONS as solution
 __all__ = ["LIVE_PLACEMENTS", "LIVE_NO_BN", "live_no_bn_recipe", "train_live_runs", "PAPER_TABLE2", "PAPER_TABLE2_NETS", "NO_BN_DESCRIPTIONS", "NO_BN_PLACEMENT", "SIGNAL_DEPTHS",
            "FormulaCheck", "SignalProfile", "check_unrolled_formula", "check_all_placements", "measure_signal",
            "signal_variants", "signal_vs_depth", "no_bn_options", "load_seeds", "final_errors", "rank_by_mean",
-           "divergence_table", "SignalExplorer", "plot_signal_profiles", "plot_signal_vs_depth",
+           "divergence_table", "placement_margins", "SignalExplorer", "plot_signal_profiles", "plot_signal_vs_depth",
            "plot_placement_runs", "plot_no_bn_runs", "check_preact_unit", "check_formula_gradient",
            "check_fixup_factor", "solution"]

@@ -12,6 +12,7 @@ unit, the root-mean-square of the activations (forward) and of the loss's gradie
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -146,7 +147,7 @@ def _rms(t: torch.Tensor) -> float:
 
 
 def measure_signal(depth: int, placement: str = "full_preact", batchnorm: bool = True, init: str = "he",
-                   residual: bool = True, batch: int = 4, size: int = 32, seed: int = 0,
+                   residual: bool = True, batch: int = 2, size: int = 32, seed: int = 0,
                    label: Optional[str] = None) -> SignalProfile:
     """Forward and backward RMS through ``preresnet{depth}`` (basic units) at initialisation, in float64 so that
     even an exploding net stays finite: one random batch of ``batch`` images of ``size`` x ``size`` pixels with
@@ -155,11 +156,12 @@ def measure_signal(depth: int, placement: str = "full_preact", batchnorm: bool =
     The loss E reads the pooled features through a fixed random linear layer (N(0, 1/64) weights), the same for
     every variant, instead of the net's own classifier: Fixup starts its classifier at zero, which would send no
     gradient at all into the net at the first step."""
-    return _measure_signal(depth, placement, bool(batchnorm), init, bool(residual), batch, size, seed, label)
+    profile = _measure_signal(depth, placement, bool(batchnorm), init, bool(residual), batch, size, seed)
+    return profile if label is None else dataclasses.replace(profile, label=label)
 
 
 @lru_cache(maxsize=256)
-def _measure_signal(depth, placement, batchnorm, init, residual, batch, size, seed, label) -> SignalProfile:
+def _measure_signal(depth, placement, batchnorm, init, residual, batch, size, seed) -> SignalProfile:
     start = time.perf_counter()
     torch.manual_seed(seed)
     net = unit_net(depth, block="basic", placement=placement, batchnorm=batchnorm, init=init,
@@ -180,8 +182,8 @@ def _measure_signal(depth, placement, batchnorm, init, residual, batch, size, se
     F.cross_entropy(torch.flatten(net.avgpool(features), 1) @ readout, labels).backward()
     forward = [_rms(t.detach()) for t in stream]
     backward = [_rms(t.grad) for t in stream]
-    name = label or f"{placement}{'' if batchnorm else ', no BN'}{'' if init == 'he' else ', ' + init}" \
-                    f"{'' if residual else ', plain'}"
+    name = (f"{PLACEMENTS[placement]}{'' if batchnorm else ', no BN'}{'' if init == 'he' else ', init ' + init}"
+            f"{'' if residual else ', plain (no shortcuts)'}")
     return SignalProfile(name, depth, forward, backward, time.perf_counter() - start)
 
 
@@ -255,3 +257,24 @@ def train_live_runs(data, scale, processes=None, device=None) -> Tuple[Dict[str,
     live_nobn = train_or_load_many(list(LIVE_NO_BN), data, live_no_bn_recipe(scale), seeds=0, processes=processes,
                                    device=device, variants=nobn.variants, on_divergence=nobn.on_divergence)
     return live, live_nobn
+
+
+#: The orderings notebook 05 asserts on every committed seed, as (worse placements, better placements, measure).
+PLACEMENT_CONTRASTS = (
+    (("bn_after_add", "relu_before_add"), ("original", "relu_preact", "full_preact"), "train_error"),
+    (("bn_after_add", "relu_before_add"), ("original", "relu_preact", "full_preact"), "eval_error"),
+    (("original",), ("relu_preact", "full_preact"), "train_error"),
+)
+
+
+def placement_margins(seeds: Dict[int, Dict[str, History]]) -> List[Tuple[str, List[float]]]:
+    """For each of :data:`PLACEMENT_CONTRASTS`: (description, per seed: the best of the worse placements minus the
+    worst of the better ones, in points). A positive margin on a seed means the ordering holds on that seed."""
+    rows = []
+    for worse, better, key in PLACEMENT_CONTRASTS:
+        margins = [min(runs[p].final(key) for p in worse) - max(runs[p].final(key) for p in better)
+                   for runs in seeds.values()]
+        what = "training" if key == "train_error" else "test"
+        rows.append((f"{'/'.join(PLACEMENTS[p][:3] for p in worse)} above {'/'.join(PLACEMENTS[p][:3] for p in better)}, "
+                     f"final {what} error", margins))
+    return rows

@@ -16,16 +16,25 @@ from resnet_lab.plots.style import PLAIN_COLOR, REFERENCE_COLOR, RESIDUAL_COLOR,
 
 PLACEMENT_COLORS = {"original": "#9467bd", "bn_after_add": "#ff7f0e", "relu_before_add": "#8c564b",
                     "relu_preact": "#17becf", "full_preact": RESIDUAL_COLOR}
-NO_BN_COLORS = {"plain": PLAIN_COLOR, "residual": "#ff7f0e", "zero_last": "#2ca02c", "skipinit": "#17becf",
-                "fixup": "#9467bd"}
+NO_BN_COLORS = {"plain": PLAIN_COLOR, "residual": "#e377c2", "zero_last": "#2ca02c", "skipinit": "#bcbd22",
+                "fixup": "#000000"}
+#: the labels of :func:`~resnet_lab.lessons.identity.experiments.signal_variants` without batch norm, by key
+_NO_BN_WORDS = {"plain": "plain", "residual": "residual, He", "zero_last": "at zero", "skipinit": "SkipInit",
+                "fixup": "Fixup"}
 
 
 def _color(label: str, index: int) -> str:
-    for key, color in {**PLACEMENT_COLORS, **NO_BN_COLORS}.items():
-        if label == key or label.startswith(PLACEMENTS.get(key, "\0")):
-            return color
-    if "plain" in label:
-        return PLAIN_COLOR
+    if label in PLACEMENT_COLORS:
+        return PLACEMENT_COLORS[label]
+    if label in NO_BN_COLORS:
+        return NO_BN_COLORS[label]
+    if "no BN" in label:
+        for key, words in _NO_BN_WORDS.items():
+            if words in label:
+                return NO_BN_COLORS[key]
+    for key, description in PLACEMENTS.items():
+        if label.startswith(description) or label.startswith(key):
+            return PLACEMENT_COLORS[key]
     return plt.rcParams["axes.prop_cycle"].by_key()["color"][index % 10]
 
 
@@ -71,9 +80,9 @@ def plot_signal_vs_depth(results: Dict[str, List], name: str = "signal_vs_depth"
         ax.set_xlabel("depth (layers)")
         ax.set_title(what)
         ax.grid(alpha=0.3, which="both")
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=8,
-               bbox_to_anchor=(0.5, -0.12))
     fig.tight_layout()
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", ncol=3, fontsize=8,
+               bbox_to_anchor=(0.5, 0.0))
     save_figure(fig, name)
     return fig
 
