@@ -282,7 +282,7 @@ CIFAR_STEM = Recipe(name="cifar_stem", train_per_class=500, test_per_class=100, 
 #: of 128 from the first step, with no warm-up (our choice of length: 3 epochs, 105 iterations).
 NO_BATCHNORM = Recipe(name="no_batchnorm", train_per_class=450, test_per_class=100, width=16, epochs=3,
                       batch_size=128, lr=0.1)
-PLACEMENT_DEPTH = 56    # notebook 05: the depth of the placement runs, chosen by measurement (see the notebook)
+PLACEMENT_DEPTH = 110   # notebook 05: the depth of the placement runs, chosen by measurement (README, Committed runs)
 PLACEMENTS_ORDER = ("original", "bn_after_add", "relu_before_add", "relu_preact", "full_preact")
 NO_BATCHNORM_DEPTH = 110
 NO_BATCHNORM_NETS = {
