@@ -134,10 +134,10 @@ def plot_placement_runs(seeds: Dict[int, Dict[str, object]], paper: Dict[str, tu
 
 
 def plot_no_bn_runs(seeds: Dict[int, Dict[str, object]], descriptions: Dict[str, str], depth: int,
-                    name: str = "no_batchnorm_training"):
-    """Training loss per iteration (log scale) of each net without batch norm, every seed; an x marks the
-    iteration where a run diverged."""
-    fig, ax = plt.subplots(figsize=(9.5, 4.4))
+                    name: str = "no_batchnorm_training", smooth: int = 10):
+    """Left: training loss per iteration (log scale) of each net without batch norm, every seed; an x marks the
+    iteration where a run diverged. Right: the same runs near chance, mean of ``smooth`` iterations, linear scale."""
+    fig, (ax, zoom) = plt.subplots(1, 2, figsize=(13, 4.4))
     for k, runs in enumerate(seeds.values()):
         for label, history in runs.items():
             losses = np.asarray(history.iter_loss, dtype=float)
@@ -149,12 +149,23 @@ def plot_no_bn_runs(seeds: Dict[int, Dict[str, object]], descriptions: Dict[str,
                 last = finite[np.isfinite(finite)]
                 y = last[-1] if len(last) else 1.0
                 ax.plot([history.diverged_at], [y], "x", color=NO_BN_COLORS[label], ms=9, mew=2)
-    ax.axhline(np.log(10), color=REFERENCE_COLOR, lw=0.8, ls=":", label="chance: ln 10 = 2.30")
-    ax.set_xlabel("iteration")
+            if len(losses) > smooth and not history.diverged_at:
+                zoom.plot(x[smooth - 1:], _smooth(finite, smooth), color=NO_BN_COLORS[label], alpha=0.8, lw=1.2,
+                          label=descriptions[label] if k == 0 or label not in runs else None)
+    for a in (ax, zoom):
+        a.axhline(np.log(10), color=REFERENCE_COLOR, lw=0.8, ls=":", label="chance: ln 10 = 2.30")
+        a.set_xlabel("iteration")
+        a.grid(alpha=0.3, which="both")
     ax.set_ylabel("training loss (log scale)")
-    ax.set_title(f"{depth} layers without batch norm, lr 0.1 from the first step, {len(seeds)} seeds (x: diverged)")
-    ax.grid(alpha=0.3, which="both")
+    ax.set_title(f"{depth} layers without batch norm, lr 0.1 from the first step, {len(seeds)} seeds (x: diverged)",
+                 fontsize=10)
     ax.legend(fontsize=8)
+    zoom.set_ylim(1.8, 2.5)
+    zoom.set_ylabel(f"training loss, mean of {smooth} iterations")
+    zoom.set_title("the runs that did not diverge, near chance", fontsize=10)
+    handles, labels = zoom.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))
+    zoom.legend(unique.values(), unique.keys(), fontsize=8)
     fig.tight_layout()
     save_figure(fig, name)
     return fig
