@@ -77,3 +77,16 @@ def test_the_formula_checker_rejects_partial_answers(answer, message):
 def test_the_fixup_checker_rejects_wrong_exponents_and_constants(answer, message):
     result = identity.check_fixup_factor(answer)
     assert not result.passed and message in result.message
+
+
+def test_the_formula_checker_explains_an_elementwise_product_and_survives_a_freed_graph():
+    result = identity.check_formula_gradient(lambda g, x, f: g * (1 + torch.autograd.grad(f.sum(), x)[0]))
+    assert not result.passed and "vector-Jacobian product" in result.message
+    result = identity.check_formula_gradient(lambda g, x, f: torch.autograd.grad(f, x, g)[0])   # frees the graph
+    assert not result.passed and "only the term through the branches" in result.message
+
+
+def test_the_fixup_checker_is_not_fooled_by_a_table_of_the_named_nets():
+    table = {(54, 2): 54 ** -0.5, (54, 3): 54 ** -0.25, (9, 2): 1 / 3, (333, 3): 333 ** -0.25}
+    result = identity.check_fixup_factor(lambda L, m: table[(L, m)])
+    assert not result.passed and "KeyError" in result.message

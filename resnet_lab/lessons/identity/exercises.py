@@ -110,6 +110,9 @@ def check_formula_gradient(formula_gradient, rtol: float = 1e-9) -> Check:
     graph). Compared with autograd's own dE/dx_l, which the function never sees, on two nets."""
     for depth, seed in ((20, 1), (56, 2)):
         g_L, x_l, total_f, true_g_l = _formula_case(depth, seed)
+        # the wrong answers we recognise, computed before the learner's code may free the graph
+        through = torch.autograd.grad(total_f, x_l, g_L, retain_graph=True)[0]
+        elementwise = g_L * (1 + torch.autograd.grad(total_f.sum(), x_l, retain_graph=True)[0])
         what = f"formula_gradient on the last stage of a {depth}-layer pre-activation net"
         got = as_tensor(call_learner(formula_gradient, g_L.clone(), x_l, total_f, what=what), tuple(x_l.shape), what)
         scale = float(true_g_l.abs().max())
@@ -120,10 +123,13 @@ def check_formula_gradient(formula_gradient, rtol: float = 1e-9) -> Check:
             raise NotYet(f"{what}: you returned dE/dx_L alone, the '1' of the formula; add the second term, the "
                          "vector-Jacobian product of total_F with g_L: torch.autograd.grad(total_F, x_l, g_L, "
                          "retain_graph=True)")
-        through = torch.autograd.grad(total_f, x_l, g_L, retain_graph=True)[0]
         if largest_difference(got, through) / scale <= rtol:
             raise NotYet(f"{what}: you returned only the term through the branches; add dE/dx_L itself (the "
                          "shortcut's '1')")
+        if largest_difference(got, elementwise) / scale <= rtol:
+            raise NotYet(f"{what}: you multiplied g_L entry by entry with the gradient of total_F.sum(); the "
+                         "formula's d(sum F)/dx_l is a Jacobian, so its term is the vector-Jacobian product "
+                         "torch.autograd.grad(total_F, x_l, grad_outputs=g_L), added to g_L")
         return Check(False, f"{what}: relative difference {gap:.3g} from autograd's dE/dx_l. It should be "
                             "g_L + (g_L times the Jacobian of total_F with respect to x_l).")
     return Check(True, "your right-hand side equals autograd's dE/dx_l to float64 precision: the gradient reaching "
@@ -137,14 +143,18 @@ FIXUP_CASES = ((54, 2, "ResNet-110: 54 basic units"), (54, 3, "ResNet-164: 54 bo
 @checker
 def check_fixup_factor(fixup_factor) -> Check:
     """``fixup_factor(L, m)`` must return L ** (-1 / (2m - 2)): Fixup's rescaling of the weights inside L residual
-    branches of m layers each. Checked on four nets, and against the weights of our Fixup ResNet-110."""
+    branches of m layers each. Checked on four nets and three random ones; reports the weights of our Fixup ResNet-110."""
     lines = []
-    for L, m, name in FIXUP_CASES:
+    draws = torch.Generator().manual_seed(int(torch.randint(0, 2**31, (1,)).item()))   # fresh pairs each call
+    extra = [(int(torch.randint(2, 2000, (1,), generator=draws)), int(torch.randint(2, 5, (1,), generator=draws)))
+             for _ in range(3)]
+    for L, m, name in FIXUP_CASES + tuple((L, m, f"{L} branches of {m} layers") for L, m in extra):
         want = L ** (-1.0 / (2 * m - 2))
         what = f"fixup_factor({L}, {m}) ({name})"
         got = as_number(call_learner(fixup_factor, L, m, what=what), what)
         if math.isclose(got, want, rel_tol=1e-9):
-            lines.append(f"{name}: {got:.4f}")
+            if name in dict((c[2], 0) for c in FIXUP_CASES):
+                lines.append(f"{name}: {got:.4f}")
             continue
         if math.isclose(got, 1 / want, rel_tol=1e-9):
             raise NotYet(f"{what} = {got:.4g}: the exponent is negative; deeper nets get smaller branch weights")
@@ -157,5 +167,6 @@ def check_fixup_factor(fixup_factor) -> Check:
     conv = ours.layer1[1].conv1.weight
     he_std = math.sqrt(2.0 / (conv.shape[0] * conv.shape[2] * conv.shape[3]))
     measured = float(conv.detach().std()) / he_std
-    return Check(True, "; ".join(lines) + f". In our Fixup ResNet-110 the first conv of a branch has std "
-                                          f"{measured:.3f} x He's: your {fixup_factor(54, 2):.3f}, up to sampling.")
+    return Check(True, "; ".join(lines) + " (and three random nets). In our Fixup ResNet-110 the first conv of a "
+                                          f"branch has a standard deviation {measured:.3f} times He's, the rule's "
+                                          f"{54 ** -0.5:.3f} up to sampling.")
