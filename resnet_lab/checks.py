@@ -204,3 +204,17 @@ def as_bool(value, what: str = "your answer") -> bool:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise NotYet(f"{what} should be True or False; got {describe(value)}")
+
+
+def randomise_batch_norms(module: torch.nn.Module, generator: torch.Generator) -> torch.nn.Module:
+    """Give every batch norm of ``module`` non-trivial weights and running statistics, as after training, so that a
+    checker comparing a learner's layer with a reference also tests the batch norms' place (returns ``module``)."""
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                c = m.num_features
+                m.weight.copy_(0.5 + torch.rand(c, generator=generator))
+                m.bias.copy_(torch.rand(c, generator=generator) - 0.5)
+                m.running_mean.copy_(torch.rand(c, generator=generator) - 0.5)
+                m.running_var.copy_(0.5 + torch.rand(c, generator=generator))
+    return module

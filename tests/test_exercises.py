@@ -68,7 +68,7 @@ def _run(code, ns):
 
 def test_every_exercise_cell_has_one_solution_and_every_solution_a_cell():
     assert sorted(CELLS) == sorted(SOLUTIONS)
-    assert len(SOLUTIONS) == 15
+    assert len(SOLUTIONS) == 18
     for exercise, (notebook, _) in CELLS.items():
         assert notebook.startswith(exercise.split(".")[0] + "_"), (exercise, notebook)
 

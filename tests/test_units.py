@@ -7,7 +7,7 @@ from torch import nn
 
 from resnet_lab.config import get_scale, recipe_for_model
 from resnet_lab.models import count_parameters, get_model
-from resnet_lab.models.units import PLACEMENTS, Unit, unit_net
+from resnet_lab.models.units import PLACEMENTS, Unit
 
 
 @pytest.mark.parametrize("name, params", [("preresnet20", 269_722), ("preresnet56", 853_018),

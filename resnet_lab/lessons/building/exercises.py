@@ -11,24 +11,13 @@ from typing import Callable
 import torch
 from torch import nn
 
-from resnet_lab.checks import Check, as_number, as_tensor, call_learner, checker, describe, largest_difference
+from resnet_lab.checks import (Check, as_number, as_tensor, call_learner, checker, describe, largest_difference,
+                               randomise_batch_norms)
 from resnet_lab.lessons.building.architecture import multiply_adds
 from resnet_lab.models import Bottleneck, ZeroPadShortcut
 
 BOTTLENECK_CASES = ((64, 64, 1), (256, 64, 1), (256, 128, 2), (1024, 512, 2))
 ZERO_PAD_CASES = ((16, 16, 1), (16, 32, 2), (32, 64, 2))
-
-
-def _randomise_batch_norms(module: nn.Module, generator: torch.Generator) -> None:
-    """Give every batch norm non-trivial weights and running statistics, as after training."""
-    with torch.no_grad():
-        for m in module.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                c = m.num_features
-                m.weight.copy_(0.5 + torch.rand(c, generator=generator))
-                m.bias.copy_(torch.rand(c, generator=generator) - 0.5)
-                m.running_mean.copy_(torch.rand(c, generator=generator) - 0.5)
-                m.running_var.copy_(0.5 + torch.rand(c, generator=generator))
 
 
 @checker
@@ -48,7 +37,7 @@ def check_bottleneck(block_class: Callable[..., nn.Module], atol: float = 1e-5) 
         if not isinstance(ours, nn.Module):
             return Check(False, f"{case} should build an nn.Module; got {describe(ours)}")
         reference = Bottleneck(in_channels, planes, stride)
-        _randomise_batch_norms(reference, generator)
+        randomise_batch_norms(reference, generator)
         expected, got = reference.state_dict(), ours.state_dict()
         if set(expected) != set(got):   # the order layers are defined in does not matter
             missing = [k for k in expected if k not in got]

@@ -16,25 +16,16 @@ from types import SimpleNamespace
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from resnet_lab.checks import Check, NotYet, as_number, as_tensor, call_learner, checker, describe, largest_difference
+from resnet_lab.checks import (Check, NotYet, as_number, as_tensor, call_learner, checker, describe, largest_difference,
+                               randomise_batch_norms)
 from resnet_lab.models.units import Unit, unit_net
 
 UNIT_CASES = ((16, 8, True), (32, 4, False), (64, 2, True))   # channels, map size, training mode
 
 
 def _randomised_unit(channels: int, placement: str, generator: torch.Generator) -> Unit:
-    unit = Unit(channels, channels, placement=placement)
-    with torch.no_grad():
-        for m in unit.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                c = m.num_features
-                m.weight.copy_(0.5 + torch.rand(c, generator=generator))
-                m.bias.copy_(torch.rand(c, generator=generator) - 0.5)
-                m.running_mean.copy_(torch.rand(c, generator=generator) - 0.5)
-                m.running_var.copy_(0.5 + torch.rand(c, generator=generator))
-    return unit
+    return randomise_batch_norms(Unit(channels, channels, placement=placement), generator)
 
 
 def _layers(unit: Unit) -> SimpleNamespace:
