@@ -96,7 +96,7 @@ def test_a_group_is_made_by_one_command_and_loaded_whole(tmp_path, monkeypatch):
 
 def test_prepare_trains_exactly_the_runs_the_notebooks_then_load(tmp_path, monkeypatch, capsys):
     from resnet_lab.lessons import degradation, gradient_flow, identity
-    from resnet_lab.runs import GROUPS, RUNS_ENV_VAR, train_and_record
+    from resnet_lab.runs import GROUPS, NO_BATCHNORM_DEPTH, PLACEMENT_DEPTH, RUNS_ENV_VAR, train_and_record
     from resnet_lab.tools.prepare import prepare
 
     monkeypatch.setenv(RUNS_ENV_VAR, str(tmp_path))
@@ -106,7 +106,8 @@ def test_prepare_trains_exactly_the_runs_the_notebooks_then_load(tmp_path, monke
     folders = sorted(p.name.rsplit("-", 1)[0] for p in tmp_path.iterdir())
     assert folders == sorted([f"{m}-smoke-seed0" for m in degradation.NETS + degradation.DEPTH_EXERCISE_NETS]
                              + [f"{m}-smoke-gradient-probe-seed0" for m in gradient_flow.PROBE_MODELS]
-                             + ["preresnet56-smoke-seed0"] * 2 + ["preresnet110-no_batchnorm-seed0"])
+                             + [f"preresnet{PLACEMENT_DEPTH}-smoke-seed0"] * 2
+                             + [f"preresnet{NO_BATCHNORM_DEPTH}-no_batchnorm-seed0"])
     capsys.readouterr()
     # what notebook 01 (section 4, exercise 2) and notebook 02 (section 6) call: everything loads, nothing trains
     degradation_runs = train_or_load_many(degradation.NETS + degradation.DEPTH_EXERCISE_NETS, data, "smoke",
