@@ -35,7 +35,6 @@ PAPER_TABLE2 = {
     "relu_preact": (6.71, 5.91),
     "full_preact": (6.37, 5.46),
 }
-PAPER_TABLE2_NETS = ("ResNet-110", "ResNet-164")
 
 #: The nets without batch norm (the ``no_batchnorm`` group of committed runs), by label.
 NO_BN_DESCRIPTIONS = {
@@ -45,17 +44,17 @@ NO_BN_DESCRIPTIONS = {
     "skipinit": "SkipInit: alpha = 0 on each branch",
     "fixup": "Fixup",
 }
-NO_BN_PLACEMENT = "original"   # the 2015 unit without its batch norms, as in Zhang et al.'s Fixup nets (our choice)
 
 #: Depths of the signal-propagation study: basic units, 6n+2, up to 998 (the 6n+2 depth nearest 1001).
 SIGNAL_DEPTHS = (20, 56, 110, 248, 500, 998)
 
 
 def no_bn_options(label: str) -> dict:
-    """The ``preresnet{depth}`` options of a net of :data:`NO_BN_VARIANTS`."""
+    """The ``preresnet{depth}`` options of a net of the ``no_batchnorm`` group (the 2015 unit without its batch
+    norms, as in Zhang et al.'s Fixup nets: our choice)."""
     if label not in NO_BATCHNORM_NETS:
         raise ValueError(f"unknown variant {label!r}; choose one of {', '.join(NO_BATCHNORM_NETS)}")
-    return {"placement": NO_BN_PLACEMENT, "batchnorm": False, **NO_BATCHNORM_NETS[label]}
+    return dict(GROUPS["no_batchnorm"].spec(label)[1])
 
 
 # ------------------------------------------------------------------ 1. the formula on real units
@@ -217,11 +216,6 @@ def final_errors(seeds: Dict[int, Dict[str, History]], key: str = "train_error")
     """The final ``key`` of each label, one value per seed (in seed order)."""
     labels = list(next(iter(seeds.values())))
     return {label: [runs[label].final(key) for runs in seeds.values()] for label in labels}
-
-
-def rank_by_mean(errors: Dict[str, List[float]]) -> List[str]:
-    """Labels from the lowest mean error to the highest."""
-    return sorted(errors, key=lambda label: sum(errors[label]) / len(errors[label]))
 
 
 def divergence_table(seeds: Dict[int, Dict[str, History]]) -> List[Tuple[str, List[Optional[int]], List[float]]]:
