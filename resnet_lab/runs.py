@@ -305,6 +305,7 @@ class RunGroup:
     record_every: Optional[int] = None   # also commit gradient records every this many iterations
     variants: Optional[Dict[str, Tuple[str, dict]]] = None   # label -> (model, options), for models with options
     on_divergence: str = "raise"         # "stop": a diverging run is kept, with the iteration it diverged at
+    weights: bool = False                # also commit each run's final weights, in half precision
 
     def spec(self, label: str) -> Tuple[str, dict]:
         """(model name, options) of one of :attr:`models`."""
@@ -333,6 +334,9 @@ GROUPS: Dict[str, RunGroup] = {g.name: g for g in (
              tuple(NO_BATCHNORM_NETS), NO_BATCHNORM, seeds=(0, 1, 2), on_divergence="stop",
              variants={k: (f"preresnet{NO_BATCHNORM_DEPTH}", {"placement": "original", "batchnorm": False, **v})
                        for k, v in NO_BATCHNORM_NETS.items()}),
+    RunGroup("weights", "notebook 06: resnet-56 and plain-56 at the reference scale, two seeds, with their trained "
+                        "weights (half precision)",
+             ("resnet56", "plain56"), "reference", seeds=(0, 1), weights=True),
 )}
 
 
@@ -382,8 +386,47 @@ def make_group(group: str, models=None, seeds=None, data=None, device=None, proc
         if g.record_every:
             records = load_records(model_name, data, g.scale, seed, g.record_every)
             written.append(records.save(committed_path(g, model_name, seed, ".gradients.json")))
+        if g.weights:
+            trained = load_trained_model(model, data, g.scale, seed, **options)
+            written.append(save_half_weights(trained, committed_path(g, model_name, seed, WEIGHTS_SUFFIX)))
         print(f"{history}\n  -> {written[-1]}")
     return written
+
+
+WEIGHTS_SUFFIX = ".weights.pt"
+
+
+def save_half_weights(model: torch.nn.Module, path) -> Path:
+    """Write ``model``'s state_dict with its floating-point tensors in half precision (half the bytes of float32)."""
+    state = {k: v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()
+             for k, v in model.state_dict().items()}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(state, path)
+    return path
+
+
+def load_committed_model(group: str, model_name: str, seed: int = 0) -> Optional[torch.nn.Module]:
+    """The committed trained weights of ``model_name`` (seed ``seed``) of ``group``, as a float32 model in eval mode
+    on the CPU; None when the file is missing (the notebook then trains its own)."""
+    g = _group(group)
+    if not g.weights:
+        raise ValueError(f"the {g.name} group commits no weights; groups with weights: "
+                         f"{', '.join(n for n, x in GROUPS.items() if x.weights)}")
+    if model_name not in g.models:
+        raise ValueError(f"{model_name!r} not in the {g.name} group; its models are {', '.join(g.models)}")
+    path = committed_path(g, model_name, seed, WEIGHTS_SUFFIX)
+    if not path.is_file():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise ValueError(f"{path} cannot be read as saved weights ({type(err).__name__}): delete it and run "
+                         f"`{g.command}` to make it again.") from err
+    model_type, options = g.spec(model_name)
+    model = build_model(model_type, get_scale(g.scale), **options)
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    return model.eval()
 
 
 def _group(name) -> RunGroup:

@@ -14,7 +14,7 @@ from torch import nn
 
 import resnet_lab as rl
 from resnet_lab import checks
-from resnet_lab.lessons import building, degradation, gradient_flow, identity, toy2d
+from resnet_lab.lessons import building, degradation, gradient_flow, identity, paths, toy2d
 from resnet_lab.predictions import Prediction
 from resnet_lab.solutions import Solution, SolutionBook
 from resnet_lab.tools import instructor
@@ -44,7 +44,7 @@ def _history(name, train_error):
 def _namespace(exercise):
     """What the notebook has defined by the time the learner reaches ``exercise``'s cell."""
     ns = {"np": np, "torch": torch, "nn": nn, "rl": rl, "degradation": degradation, "gradient_flow": gradient_flow,
-          "toy2d": toy2d, "building": building, "identity": identity}
+          "toy2d": toy2d, "building": building, "identity": identity, "paths": paths, "math": math}
     if exercise == "01.2":   # the four nets of section 4; RUN = True trains plain-32 and plain-44 (faked here)
         trained = {"plain32": _history("plain32", 74.0), "plain44": _history("plain44", 80.0)}
         ns.update(histories={"plain20": _history("plain20", 70.0), "plain56": _history("plain56", 86.0)},
@@ -68,7 +68,7 @@ def _run(code, ns):
 
 def test_every_exercise_cell_has_one_solution_and_every_solution_a_cell():
     assert sorted(CELLS) == sorted(SOLUTIONS)
-    assert len(SOLUTIONS) == 18
+    assert len(SOLUTIONS) == 20
     for exercise, (notebook, _) in CELLS.items():
         assert notebook.startswith(exercise.split(".")[0] + "_"), (exercise, notebook)
 

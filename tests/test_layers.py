@@ -354,7 +354,7 @@ def test_the_layer_table_names_every_module_and_only_modules(package):
     assert len(modules) > 30  # the parse found the package
     assert unassigned_modules(modules) == [], "modules with no layer; add them to LAYERS"
     assert sorted(key for key in LAYERS if key not in modules) == [], "LAYERS names modules that do not exist"
-    assert sorted({lesson_of(m) for m in modules} - {None}) == ["building", "degradation", "gradient_flow", "identity", "toy2d"]
+    assert sorted({lesson_of(m) for m in modules} - {None}) == ["building", "degradation", "gradient_flow", "identity", "paths", "toy2d"]
 
 
 def test_every_import_of_ours_resolves(package):

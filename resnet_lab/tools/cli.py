@@ -1,4 +1,4 @@
-"""Command line: ``python -m resnet_lab {train,runs,prepare,bench,notebooks,instructor} --help``."""
+"""Command line: ``python -m resnet_lab {train,runs,measure,prepare,bench,notebooks,instructor} --help``."""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +13,7 @@ from resnet_lab.data.imagefolder import default_workers, load_image_folder
 from resnet_lab.models import check_model_name, cifar_depth, cifar_family, get_model, imagenet_net_note, is_cifar_family
 from resnet_lab.runs import build_model, split_for_scale
 from resnet_lab.runtime import check_seed, resolve_device, seed_everything, set_threads
-from resnet_lab.tools import bench, instructor, notebooks, prepare
+from resnet_lab.tools import bench, instructor, measure, notebooks, prepare
 from resnet_lab.training import CHECKPOINT, train
 from resnet_lab.training.checkpoint import check_out_folder
 from resnet_lab.training.distributed import barrier, broadcast_object, process_group
@@ -222,9 +222,11 @@ def _prepare_imagefolder(args, say):
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="python -m resnet_lab", description="resnet-course tools")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,runs,prepare,bench,notebooks,instructor}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,runs,measure,prepare,bench,notebooks,instructor}")
     _train_parser(sub)
     commands = {"runs": (runs.main, "train a group of committed runs again (python -m resnet_lab runs --help)"),
+                "measure": (measure.main, "measure what a notebook plots from committed weights (python -m resnet_lab "
+                                          "measure paths)"),
                 "prepare": (prepare.main, "train every run the notebooks train, before class, on every core"),
                 "bench": (bench.main, "training throughput: resnet_lab's pipeline vs the canonical recipe"),
                 "notebooks": (notebooks.main, "execute the notebooks and normalise their outputs"),

@@ -12,13 +12,14 @@ import os
 from pathlib import Path
 from typing import Dict, List
 
-from resnet_lab.lessons import building, degradation, gradient_flow, identity, toy2d
+from resnet_lab.lessons import building, degradation, gradient_flow, identity, paths, toy2d
 from resnet_lab.plots.style import FIGURES_ENV_VAR
 from resnet_lab.solutions import Solution
 from resnet_lab.tools.notebooks import CHECKOUT, NOTEBOOKS, course_notebooks, execute_notebook
 
 TAG_PREFIX = "exercise:"
-BOOKS = (degradation.solution, gradient_flow.solution, toy2d.solution, building.solution, identity.solution)
+BOOKS = (degradation.solution, gradient_flow.solution, toy2d.solution, building.solution, identity.solution,
+         paths.solution)
 
 
 def all_solutions() -> Dict[str, Solution]:
