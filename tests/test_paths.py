@@ -8,7 +8,10 @@ import torch.nn.functional as F
 from resnet_lab.data import Images, normalize
 from resnet_lab.lessons import paths
 from resnet_lab.lessons.paths.experiments import _routed_forward
+from resnet_lab.lessons.paths import experiments
 from resnet_lab.models import get_model
+from resnet_lab.runs import GROUPS
+from resnet_lab.tools import measure
 
 
 def small_images(n=20, seed=0):
@@ -196,3 +199,36 @@ def test_nonconvex_fraction_of_known_surfaces():
     assert torch.allclose(h[4, 4], torch.tensor([[2.0, 1.0], [1.0, 6.0]], dtype=torch.float64))
     half = torch.where(a < 0, a ** 2 + b ** 2, -(a ** 2) + b ** 2)   # convex left, saddle right
     assert 0.3 < paths.nonconvex_fraction(half, step) < 0.7
+
+
+SEEDS = list(GROUPS[paths.GROUP].seeds)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_committed_measurements_hold_the_notebooks_contrasts(seed):
+    """Notebook 06 asserts these on seed 0 and seed 1; a remade file that breaks one fails here too."""
+    E = experiments
+    m = paths.load_measurements(seed)
+    assert m is not None, "make it with `python -m resnet_lab measure paths`"
+    assert (m["seed"], m["scale"], m["lesion_images"], m["landscape_images"]) == (seed, "reference", 1000, 1000)
+    assert m["source"].startswith("committed weights")
+    for name in paths.NETS:
+        net = m["nets"][name]
+        assert len(net["single_deletions"]) == len(net["labels"]) == 27
+        assert len(net["swaps"]) == len(net["swap_pairs"]) == 22
+        assert sorted(map(int, net["random_deletions"])) == list(range(1, paths.K_MAX + 1))
+        assert all(len(v) == E.DRAWS for v in net["random_deletions"].values())
+        assert len(net["grid"]["alphas"]) == len(net["grid"]["betas"]) == E.GRID_POINTS
+        assert torch.tensor(net["grid"]["loss"]).shape == (E.GRID_POINTS, E.GRID_POINTS)
+        assert len(net["slice"]["loss"]) == E.SLICE_POINTS
+    assert len(m["nets"]["resnet56"]["paths"]["per_path"]) == 28 and "paths" not in m["nets"]["plain56"]
+    assert paths.failed_contrasts(paths.summarise(m)) == []
+
+
+def test_measure_refuses_without_the_committed_weights(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("RESNET_LAB_RESULTS", str(tmp_path))
+    with pytest.raises(SystemExit) as exit_:
+        measure.main(["paths", "--seeds", "0"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "committed weights missing" in err and "make them first with `python -m resnet_lab runs weights`" in err

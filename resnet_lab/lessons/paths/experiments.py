@@ -41,8 +41,8 @@ LANDSCAPE_PER_CLASS = 100     # our choice: the landscape on 1,000 training imag
 K_MAX = 20                    # random deletions of k = 1..K_MAX blocks (as the issue asks; Veit et al. go further)
 MEASURE_FILE = "measurements-seed{seed}.json"
 # the sizes of the committed measurements (our choices, set by the time they take: README, "Committed runs")
-GRID_POINTS, SLICE_POINTS = 17, 41   # a 17 x 17 grid and a 41-point slice over [-1, 1] (Li et al.: 51 x 51)
-DRAWS = 5                            # random draws of k deleted blocks, for each k
+GRID_POINTS, SLICE_POINTS = 13, 21   # a 13 x 13 grid and a 21-point slice over [-1, 1] (Li et al.: 51 x 51)
+DRAWS = 3                            # random draws of k deleted blocks, for each k
 PATH_SAMPLES, PATH_IMAGES = 4, 50    # sampled paths per length, and the images each one is measured on
 
 
@@ -439,3 +439,59 @@ def load_measurements(seed: int = 0) -> Optional[dict]:
     """The committed measurements of ``seed``, or None when the file is missing."""
     path = measurements_path(seed)
     return json.loads(path.read_text()) if path.is_file() else None
+
+
+# ------------------------------------------------------------------ the contrasts the notebook asserts
+
+def _rises(net: dict) -> Tuple[List[float], List[float]]:
+    """(rises in error after deleting a block inside a stage, after deleting a downsampling block), in points."""
+    rises = [e - net["error"] for e in net["single_deletions"]]
+    down = [r for r, label in zip(rises, net["labels"]) if label.endswith("*")]
+    inside = [r for r, label in zip(rises, net["labels"]) if not label.endswith("*")]
+    return inside, down
+
+
+def _median(values: Sequence[float]) -> float:
+    return float(torch.tensor(values, dtype=torch.float64).median()) if len(values) % 2 else \
+        float(torch.tensor(sorted(values), dtype=torch.float64)[len(values) // 2 - 1:len(values) // 2 + 1].mean())
+
+
+def summarise(measured: dict) -> Dict[str, float]:
+    """The numbers notebook 06 reads and asserts, from one seed's measurements (:func:`measure`)."""
+    res, plain = measured["nets"]["resnet56"], measured["nets"]["plain56"]
+    inside, down = _rises(res)
+    plain_inside, _ = _rises(plain)
+    curve = {int(k): sum(v) / len(v) for k, v in res["random_deletions"].items()}
+    ks = sorted(curve)
+    steps = [curve[b] - curve[a] for a, b in zip(ks, ks[1:])]
+    grads = PathGradients(**res["paths"])
+    step = res["grid"]["alphas"][1] - res["grid"]["alphas"][0]
+    return {
+        "resnet_error": res["error"], "plain_error": plain["error"],
+        "resnet_inside_median": _median(inside), "plain_inside_median": _median(plain_inside),
+        "resnet_down_min": min(down), "resnet_k1": curve[ks[0]], "resnet_kmax": curve[ks[-1]],
+        "resnet_largest_step": max(steps), "resnet_swap_median": _median([e - res["error"] for e in res["swaps"]]),
+        "plain_swap_median": _median([e - plain["error"] for e in plain["swaps"]]),
+        "blocks": grads.n, "weighted_path_length": sum(k * s for k, s in zip(grads.lengths, grads.share())),
+        "nonconvex_resnet": nonconvex_fraction(torch.tensor(res["grid"]["loss"]), step),
+        "nonconvex_plain": nonconvex_fraction(torch.tensor(plain["grid"]["loss"]), step),
+    }
+
+
+def failed_contrasts(s: Dict[str, float]) -> List[str]:
+    """The contrasts of notebook 06 that the summary ``s`` (:func:`summarise`) breaks; empty when all hold."""
+    claims = {
+        "a single deletion inside a stage costs resnet-56 under 5 points (median)": s["resnet_inside_median"] < 5,
+        "it costs plain-56 at least 15 points more (median)":
+            s["plain_inside_median"] > s["resnet_inside_median"] + 15,
+        "each downsampling deletion costs resnet-56 more than the median one":
+            s["resnet_down_min"] > s["resnet_inside_median"],
+        "resnet-56's error rises with k, from k = 1 to the largest k": s["resnet_kmax"] > s["resnet_k1"] + 10,
+        "no step of one more deleted block raises its mean error by more than 10 points":
+            s["resnet_largest_step"] < 10,
+        "the gradient comes from paths shorter than the typical path (weighted mean below n/2 - 3)":
+            s["weighted_path_length"] < s["blocks"] / 2 - 3,
+        "plain-56's 2-D slice has at least 10 points more non-convex grid points than resnet-56's":
+            s["nonconvex_plain"] > s["nonconvex_resnet"] + 0.1,
+    }
+    return [claim for claim, holds in claims.items() if not holds]
