@@ -104,17 +104,19 @@ def plot_slices(slices: Dict[str, dict], name: Optional[str] = "loss_slices", li
     return fig
 
 
-def plot_contours(grids: Dict[str, dict], name: Optional[str] = "loss_contours", levels: int = 20):
-    """Li et al.'s 2-D contour plot for each net: log-spaced contour levels of the loss over (alpha, beta)."""
+def plot_contours(grids: Dict[str, dict], name: Optional[str] = "loss_contours", levels: int = 20,
+                  span: float = 50.0):
+    """Li et al.'s 2-D contour plot for each net: ``levels`` log-spaced contours of the loss over (alpha, beta),
+    from its lowest value on the grid up to ``span`` times that (higher ground is left blank)."""
     fig, axes = plt.subplots(1, len(grids), figsize=(5.2 * len(grids), 4.4), squeeze=False)
     for ax, (net, g) in zip(axes[0], grids.items()):
         loss = np.array(g["loss"])
-        lo, hi = loss.min(), min(loss.max(), 1e4)
-        cs = ax.contour(g["alphas"], g["betas"], loss, levels=np.geomspace(lo, hi, levels), cmap="viridis",
+        lo = loss.min()
+        cs = ax.contour(g["alphas"], g["betas"], loss, levels=np.geomspace(lo, lo * span, levels), cmap="viridis",
                         linewidths=1)
         ax.clabel(cs, cs.levels[::4], fmt=lambda v: f"{v:.3g}", fontsize=7)
         ax.plot([0], [0], "k+", ms=10)
-        ax.set_title(f"{net}: training loss", color=family_color(net))
+        ax.set_title(f"{net}: training loss, {lo:.3g} to {lo * span:.3g}", color=family_color(net))
         ax.set_xlabel("alpha")
         ax.set_ylabel("beta")
         ax.set_aspect("equal")
