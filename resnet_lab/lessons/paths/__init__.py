@@ -11,7 +11,7 @@ from resnet_lab.lessons.paths.experiments import (GROUP, K_MAX, NETS, PathGradie
                                                   lesioned, load_measurements, loss_at, loss_grid, loss_slice, measure_small,
                                                   neighbour_swaps, nonconvex_fraction, path_gradients,
                                                   path_length_counts, random_deletions, random_direction, summarise, failed_contrasts,
-                                                  single_deletions, surface_hessians, swappable_pairs,
+                                                  single_deletions, surface_hessians, swappable_pairs, nonconvex_points,
                                                   time_per_point, trained_nets)
 from resnet_lab.lessons.paths.plots import (CHANCE, plot_contours, plot_paths, plot_random_deletions,
                                             plot_single_deletions, plot_slices, plot_surfaces)
@@ -21,6 +21,6 @@ __all__ = ["GROUP", "K_MAX", "NETS", "CHANCE", "PathGradients", "TrainedNets", "
            "landscape_images", "committed_errors", "blocks_of", "is_downsampling", "block_labels", "lesioned",
            "error_of", "single_deletions", "deletable_blocks", "random_deletions", "swappable_pairs",
            "neighbour_swaps", "path_length_counts", "path_gradients", "random_direction", "loss_at", "loss_slice", "loss_grid",
-           "time_per_point", "summarise", "failed_contrasts", "grid_axis", "surface_hessians", "nonconvex_fraction", "load_measurements", "measure_small",
+           "time_per_point", "summarise", "failed_contrasts", "grid_axis", "surface_hessians", "nonconvex_points", "nonconvex_fraction", "load_measurements", "measure_small",
            "plot_single_deletions", "plot_random_deletions", "plot_paths", "plot_slices", "plot_contours",
            "plot_surfaces", "check_path_counts", "check_filter_normalise", "solution"]

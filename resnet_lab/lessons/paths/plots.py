@@ -53,6 +53,7 @@ def plot_random_deletions(curves: Dict[str, Dict[int, List[float]]], baselines: 
             ax.scatter([k] * len(curve[k]), curve[k], color=color, s=6, alpha=0.4)
     ax.axhline(CHANCE, color=REFERENCE_COLOR, lw=1, ls=":", label="chance: 90%")
     ax.set_xlabel("blocks deleted at random (k)")
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax.set_ylabel("test error (%)")
     ax.set_ylim(0, 100)
     ax.legend(fontsize=8)
@@ -106,17 +107,18 @@ def plot_slices(slices: Dict[str, dict], name: Optional[str] = "loss_slices", li
 
 def plot_contours(grids: Dict[str, dict], name: Optional[str] = "loss_contours", levels: int = 20,
                   span: float = 50.0):
-    """Li et al.'s 2-D contour plot for each net: ``levels`` log-spaced contours of the loss over (alpha, beta),
-    from its lowest value on the grid up to ``span`` times that (higher ground is left blank)."""
+    """Li et al.'s 2-D contour plot for each net: the same ``levels`` log-spaced contours of the loss over
+    (alpha, beta) in every panel, from the lowest loss of all the grids up to ``span`` times that (higher ground is
+    left blank)."""
     fig, axes = plt.subplots(1, len(grids), figsize=(5.2 * len(grids), 4.4), squeeze=False)
+    lo = min(np.min(g["loss"]) for g in grids.values())
+    shared = np.geomspace(lo, lo * span, levels)
     for ax, (net, g) in zip(axes[0], grids.items()):
         loss = np.array(g["loss"])
-        lo = loss.min()
-        cs = ax.contour(g["alphas"], g["betas"], loss, levels=np.geomspace(lo, lo * span, levels), cmap="viridis",
-                        linewidths=1)
+        cs = ax.contour(g["alphas"], g["betas"], loss, levels=shared, cmap="viridis", linewidths=1)
         ax.clabel(cs, cs.levels[::4], fmt=lambda v: f"{v:.3g}", fontsize=7)
         ax.plot([0], [0], "k+", ms=10)
-        ax.set_title(f"{net}: training loss, {lo:.3g} to {lo * span:.3g}", color=family_color(net))
+        ax.set_title(f"{net}: training loss (lowest {loss.min():.3g})", color=family_color(net))
         ax.set_xlabel("alpha")
         ax.set_ylabel("beta")
         ax.set_aspect("equal")
