@@ -40,8 +40,10 @@ def plot_single_deletions(errors: Dict[str, Sequence[float]], baselines: Dict[st
 
 
 def plot_random_deletions(curves: Dict[str, Dict[int, List[float]]], baselines: Dict[str, float],
-                          name: Optional[str] = "lesion_k_blocks", styles: Optional[Dict[str, str]] = None):
-    """Error against the number k of randomly deleted blocks: the mean over draws, and each draw as a dot."""
+                          name: Optional[str] = "lesion_k_blocks", styles: Optional[Dict[str, str]] = None,
+                          live: Optional[Dict[str, Dict[int, List[float]]]] = None):
+    """Error against the number k of randomly deleted blocks: the mean over draws, and each draw as a dot; the
+    draws of ``live`` (computed in the notebook) as crosses."""
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     for label, curve in curves.items():
         ks = sorted(curve)
@@ -51,6 +53,10 @@ def plot_random_deletions(curves: Dict[str, Dict[int, List[float]]], baselines: 
                 ms=3, label=f"{label} (mean of {len(curve[ks[0]])} draws)")
         for k in ks:
             ax.scatter([k] * len(curve[k]), curve[k], color=color, s=6, alpha=0.4)
+    for label, points in (live or {}).items():
+        ks = sorted(points)
+        ax.scatter([k for k in ks for _ in points[k]], [v for k in ks for v in points[k]], marker="x", s=40,
+                   color=family_color(label.split()[0]), zorder=3, label=f"{label} (computed now)")
     ax.axhline(CHANCE, color=REFERENCE_COLOR, lw=1, ls=":", label="chance: 90%")
     ax.set_xlabel("blocks deleted at random (k)")
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
