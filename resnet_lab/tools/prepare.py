@@ -9,8 +9,8 @@ notebooks without waiting for training:
 - notebook 02: section 6's 20-iteration probes of the same four nets, with their gradient records;
 - notebook 05: seed 0 of two placements (section 4) and of the residual net without batch norm (section 5).
 
-Notebooks 04 and 05 load committed runs (``python -m resnet_lab runs cifar_stem``), and notebooks 00 and 03 train
-nothing that is cached. A run trained here with one thread per process is the run the notebook would train in
+Notebooks 04 and 05 load committed runs (``python -m resnet_lab runs cifar_stem``), notebook 06 loads committed
+weights (``python -m resnet_lab runs weights``), and notebooks 00 and 03 train nothing that is cached. A run trained here with one thread per process is the run the notebook would train in
 parallel the same way; where a notebook trains with another thread count the numbers of a run differ slightly,
 and the notebook loads the prepared run all the same (the cache is keyed by recipe, model, seed and data).
 """
