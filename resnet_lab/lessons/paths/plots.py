@@ -2,7 +2,6 @@
 nets in its red."""
 from __future__ import annotations
 
-import math
 from typing import Dict, List, Optional, Sequence
 
 import matplotlib.pyplot as plt
