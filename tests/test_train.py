@@ -193,9 +193,10 @@ def cli_help(capsys, *argv) -> str:
 def test_cli_help_lists_our_commands_and_every_train_option(capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")  # argparse wraps at the terminal width: one line per entry
     top = cli_help(capsys)
-    assert top.startswith("usage: python -m resnet_lab [-h] {train,runs,prepare,bench,notebooks,instructor} ...")
+    assert top.startswith("usage: python -m resnet_lab [-h] {train,runs,measure,prepare,bench,notebooks,instructor} ...")
     for command, summary in [("train", "train a model on CIFAR-10 or an image-folder data set"),
                              ("runs", "train a group of committed runs again"),
+                             ("measure", "measure what a notebook plots from committed weights"),
                              ("prepare", "train every run the notebooks train, before class, on every core"),
                              ("bench", "training throughput: resnet_lab's pipeline vs the canonical recipe"),
                              ("notebooks", "execute the notebooks and normalise their outputs"),
